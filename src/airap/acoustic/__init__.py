@@ -1,0 +1,28 @@
+"""Stage 2 — acoustic models behind one interface. Entry point: :func:`load_engine`.
+
+Engines: ``kokoro`` (Kokoro-82M teacher, exact duration control) and ``tacotron`` (our own
+Tacotron-2 with location-sensitive attention and an inference mask, see ``acoustic/tacotron``).
+
+May import: airap.text, airap.align.
+"""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from .base import SungLine, VocalEngine, Voice
+
+ENGINES = ("kokoro", "tacotron")
+
+__all__ = ["ENGINES", "SungLine", "VocalEngine", "Voice", "load_engine"]
+
+
+def load_engine(name: str = "kokoro", threads: int = 1) -> VocalEngine:
+    if name == "kokoro":
+        from .kokoro import KokoroEngine
+
+        return KokoroEngine(threads=threads)
+    if name == "tacotron":
+        from .tacotron.engine import TacotronEngine
+
+        return TacotronEngine(threads=threads)
+    raise InputError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")

@@ -1,0 +1,42 @@
+"""The vocal engine interface every acoustic model implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..align import Alignment
+from ..text import Line
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str  # friendly id used on the command line
+    engine: str
+    description: str
+
+
+@dataclass
+class SungLine:
+    """Audio of one line and where every syllable sits in it."""
+
+    audio: np.ndarray  # float32 mono
+    sample_rate: int
+    alignment: Alignment
+
+
+class VocalEngine(Protocol):
+    name: str
+    sample_rate: int
+
+    def voices(self) -> list[Voice]: ...
+
+    def natural_timing(self, line: Line, voice: str) -> Alignment:
+        """How the voice would say the line unprompted (phoneme durations), for the flow planner."""
+
+    def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
+             lead_in: float, tail: float) -> SungLine:
+        """Synthesize the line with these exact phoneme durations (s), ``rests[i]`` s of silence
+        after syllable i (word ends only), ``lead_in`` s before the first phoneme and ``tail`` after."""

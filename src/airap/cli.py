@@ -1,0 +1,190 @@
+"""The ``airap`` command line. Every user error prints one line and exits 2; never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from importlib import resources
+from pathlib import Path
+
+from .errors import AirapError
+
+DEMO = {"en": "demo_en.txt", "zh": "demo_zh.txt"}
+
+
+def _progress_bar(total_label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=total_label, unit="%", leave=False, file=sys.stderr,
+               bar_format="{desc} {bar} {n:.0f}% [{elapsed}]", disable=not sys.stderr.isatty())
+
+    def update(stage: str, frac: float) -> None:
+        bar.set_description(f"{total_label}: {stage}")
+        bar.update(max(0.0, frac * 100 - bar.n))
+        if frac >= 1.0:
+            bar.close()
+
+    return update
+
+
+def _read_lyrics(args) -> str:
+    if args.text is not None:
+        return args.text
+    if not args.lyrics:
+        raise AirapError("give a lyrics file or --text \"...\"")
+    path = Path(args.lyrics)
+    if not path.is_file():
+        raise AirapError(f"lyrics file not found: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise AirapError(f"lyrics file is not UTF-8 text: {path}") from None
+
+
+def _renderer(engine: str, threads: int):
+    from .render import Renderer
+
+    return Renderer(engine, threads=threads)
+
+
+def cmd_render(args) -> int:
+    from .render import RenderRequest
+
+    if args.seed is not None and args.seed < 0:
+        raise AirapError("seed must be 0 or more")
+    req = RenderRequest(lyrics=_read_lyrics(args), voice=args.voice, beat=args.beat, bpm=args.bpm,
+                        lang=args.lang, seed=args.seed or 0, flow=args.flow, instrumental=args.instrumental,
+                        formats=("wav", "mp3") if args.format == "mp3" else ("wav",))
+    renderer = _renderer(args.engine, args.threads)
+    result = renderer.render(req, args.out, progress=_progress_bar("render"))
+    for w in result.track.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"wrote {args.out}: {result.track.duration:.1f} s, {len(result.track.lines)} lines, "
+          f"{result.track.bpm:.1f} BPM ({', '.join(p.name for p in result.files)})")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .render import RenderRequest
+
+    renderer = _renderer(args.engine, args.threads)
+    for lang, name in DEMO.items():
+        lyrics = (resources.files("airap") / "data" / name).read_text(encoding="utf-8")
+        out = Path(args.out) / lang
+        res = renderer.render(RenderRequest(lyrics=lyrics, lang=lang, formats=("wav", "mp3")), out,
+                              progress=_progress_bar(f"demo {lang}"))
+        print(f"wrote {out}: {res.track.duration:.1f} s, {len(res.track.lines)} lines")
+    return 0
+
+
+def cmd_voices(args) -> int:
+    from .acoustic.kokoro import VOICE_BLENDS, VOICE_PACKS
+
+    rows = [{"name": n, "engine": "kokoro", "description": d} for n, (_, d) in VOICE_PACKS.items()]
+    rows += [{"name": n, "engine": "kokoro", "description": d} for n, (_, d) in VOICE_BLENDS.items()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for r in rows:
+            print(f"{r['name']:<10} {r['description']}")
+    return 0
+
+
+def cmd_beats(args) -> int:
+    from .beat import STYLES
+    from .flow import TEMPLATES
+
+    rows = [{"name": s.name, "default_bpm": s.default_bpm, "description": s.description} for s in STYLES.values()]
+    flows = [{"name": t.name, "description": t.description} for t in TEMPLATES.values()]
+    if args.json:
+        print(json.dumps({"beats": rows, "flows": flows}))
+    else:
+        for r in rows:
+            print(f"{r['name']:<10} {r['default_bpm']:>3} BPM  {r['description']}")
+        print("\nflows:")
+        for f in flows:
+            print(f"{f['name']:<12} {f['description']}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    if args.target == "alignment":
+        from .acoustic.tacotron.evaluate import evaluate_alignment_file
+
+        report = evaluate_alignment_file(args.path, mask=not args.no_mask)
+    else:
+        from .evaluate import evaluate_render
+
+        report = evaluate_render(Path(args.target))
+    print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="airap", description="AI rap generator: lyrics + voice + beat -> rap track")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="render lyrics into a finished track")
+    r.add_argument("lyrics", nargs="?", help="lyrics .txt or song sheet .yaml")
+    r.add_argument("--text", help="lyrics given inline instead of a file")
+    r.add_argument("--voice", help="voice name (see `airap voices`)")
+    r.add_argument("--beat", help="beat style (see `airap beats`)")
+    r.add_argument("--bpm", type=str, help="tempo, 60-180")
+    r.add_argument("--flow", help="default flow template (see `airap beats`)")
+    r.add_argument("--instrumental", help="your own instrumental (wav/mp3/flac/ogg) instead of a generated beat")
+    r.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--format", default="wav", choices=["wav", "mp3"])
+    r.add_argument("--engine", default="kokoro", help="kokoro (default) or tacotron")
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--out", default="out", help="output folder (default ./out)")
+    r.set_defaults(func=cmd_render)
+
+    d = sub.add_parser("demo", help="render the shipped demo verse in English and Mandarin")
+    d.add_argument("--out", default="demo")
+    d.add_argument("--engine", default="kokoro")
+    d.add_argument("--threads", type=int, default=2)
+    d.set_defaults(func=cmd_demo)
+
+    for name, func, helptext in (("voices", cmd_voices, "list voices"), ("beats", cmd_beats, "list beat styles and flows")):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("--json", action="store_true")
+        s.set_defaults(func=func)
+
+    e = sub.add_parser("eval", help="`airap eval DIR` (WER/CER of a render) or `airap eval alignment LINES.txt`")
+    e.add_argument("target", help="a render folder, or the word 'alignment'")
+    e.add_argument("path", nargs="?", help="lines file for 'alignment'")
+    e.add_argument("--no-mask", action="store_true")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "bpm", None) is not None:
+        from .beat import check_bpm
+
+        try:
+            args.bpm = check_bpm(args.bpm)
+        except AirapError as e:
+            print(f"airap: error: {e}", file=sys.stderr)
+            return 2
+    try:
+        return args.func(args)
+    except AirapError as e:
+        print(f"airap: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("airap: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("airap: error: out of memory (input too large)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

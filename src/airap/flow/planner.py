@@ -1,0 +1,221 @@
+"""Optimal stretching: put every syllable's vowel onset on a slot of the beat grid.
+
+For one line and a candidate number of bars B, the slots of B bars (template units) are numbered
+0..K. A dynamic programme over (syllable i, slot p) finds the increasing slot sequence that
+minimises total distortion:
+
+    sum_i stretch_cost(interval_i / natural_interval_i)  +  accent costs  +  start/end costs
+
+where ``stretch_cost`` is |log r| (squashing weighs more than stretching; past a hold limit the
+extra time becomes a rest, allowed only at word ends), stressed and line-final syllables pay for
+landing on weak slots, and intervals faster than the template's phoneme-rate bound are forbidden.
+It is exact (O(n K^2) per B); B = 1..8 bars are tried and the cheapest (with a small per-bar cost)
+wins, so a line that cannot fit spills into more bars instead of being squashed or cut.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..align import Alignment
+from ..beat import BeatGrid
+from ..errors import InputError
+from ..text import Line
+from .templates import DEFAULT_TEMPLATE, TEMPLATES, FlowTemplate
+from .types import FlowPlan, LinePlan, SyllablePlan
+
+MIN_INTERVAL = 0.05  # s: no two vowel onsets closer than this
+HOLD_WORD_END = 1.6  # stretch beyond this at a word end becomes a rest
+HOLD_IN_WORD = 2.2
+BAR_COST = 0.35
+MAX_BARS = 8
+W_SQUASH, W_STRETCH, W_STRONG, W_WEAK, W_RHYME, W_LATE = 1.3, 0.8, 0.6, 0.25, 0.8, 0.4
+
+
+def get_template(name: str | None) -> FlowTemplate:
+    name = name or DEFAULT_TEMPLATE
+    if name not in TEMPLATES:
+        raise InputError(f"unknown flow {name!r}; flows: {', '.join(TEMPLATES)}")
+    return TEMPLATES[name]
+
+
+def _natural(line: Line, natural: Alignment):
+    sylls = line.syllables
+    spans = natural.syllables
+    onsets = np.array([s.vowel_onset for s in spans])
+    intervals = np.diff(onsets) if len(spans) > 1 else np.zeros(0)
+    last_rime = float(spans[-1].end - spans[-1].vowel_onset)
+    nphon = np.array([len(sylls[i].rime) + len(sylls[i + 1].onset) for i in range(len(sylls) - 1)], float)
+    word_end = []
+    for w in line.words:
+        word_end += [False] * (len(w.syllables) - 1) + [True]
+    return onsets, np.maximum(intervals, 1e-3), last_rime, nphon, np.array(word_end)
+
+
+def _slot_times(grid: BeatGrid, tpl: FlowTemplate, first_bar: int, bars: int) -> np.ndarray:
+    s = tpl.slots_per_bar
+    shift = tpl.offset_beats * 60.0 / max(grid.bpm, 1e-6)
+    return np.array([grid.slot_time(first_bar + k // s, k % s, s) + shift for k in range(bars * s + 1)])
+
+
+def _stretch_cost(r: np.ndarray, word_end: bool) -> np.ndarray:
+    hold = HOLD_WORD_END if word_end else HOLD_IN_WORD
+    logr = np.log(np.maximum(r, 1e-6))
+    cost = np.where(r <= 1, -W_SQUASH * logr, W_STRETCH * np.minimum(logr, math.log(hold)))
+    over = np.log(np.maximum(r / hold, 1.0))
+    return cost + np.where(r > hold, 0.15 + 0.1 * over if word_end else 2.0 * over, 0.0)
+
+
+def _solve(line: Line, natural: Alignment, times: np.ndarray, tpl: FlowTemplate):
+    sylls = line.syllables
+    n, k1 = len(sylls), len(times)
+    _, d, last_rime, nphon, word_end = _natural(line, natural)
+    strength = np.tile(tpl.strengths(), (k1 + tpl.slots_per_bar - 1) // tpl.slots_per_bar)[:k1]
+    strength[-1] = 0.0  # the closing slot is the next line's downbeat
+    strong = np.array([s.strong for s in sylls])
+
+    def accent(i: int) -> np.ndarray:
+        c = np.where(strong[i], W_STRONG * (1 - strength), W_WEAK * np.where(strength >= 0.8, strength, 0))
+        if i == n - 1:
+            c = c + W_RHYME * (1 - strength)
+        return c
+
+    delta = times[None, :] - times[:, None]  # [q, p] = t_p - t_q
+    cost = accent(0) + W_LATE * np.arange(k1) / tpl.slots_per_bar
+    cost[tpl.slots_per_bar:] = np.inf  # the line starts in its first bar
+    cost[-1] = np.inf
+    back = np.zeros((n, k1), np.int64)
+    for i in range(1, n):
+        min_gap = max(MIN_INTERVAL, nphon[i - 1] / tpl.max_rate, 0.4 * d[i - 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            seg = np.where(delta >= min_gap, _stretch_cost(delta / d[i - 1], bool(word_end[i - 1])), np.inf)
+        total = cost[:, None] + seg
+        back[i] = np.argmin(total, axis=0)
+        cost = total[back[i], np.arange(k1)] + accent(i)
+        cost[-1] = np.inf
+    room = times[-1] - times
+    end_cost = np.where(room >= 0.6 * last_rime, 0.0, -W_SQUASH * np.log(np.maximum(room, 1e-3) / (0.6 * last_rime)))
+    end_cost = np.where(room >= MIN_INTERVAL, end_cost, np.inf)
+    total = cost + end_cost
+    p = int(np.argmin(total))
+    best = float(total[p])
+    if not np.isfinite(best):
+        return None, math.inf
+    slots = [p]
+    for i in range(n - 1, 0, -1):
+        p = int(back[i][p])
+        slots.append(p)
+    return slots[::-1], best
+
+
+def _durations(line: Line, natural: Alignment, slots: list[int], times: np.ndarray, word_end: np.ndarray):
+    """Split each onset-to-onset interval into phoneme durations: consonants keep their natural
+    length (squashed only if they would take over half the interval), the vowel absorbs the rest,
+    and time past the hold limit at a word end becomes a rest."""
+    sylls = line.syllables
+    spans = natural.syllables
+    n = len(sylls)
+    nat = [list(s.phoneme_durations) for s in spans]
+    out = [[0.0] * len(s.phonemes) for s in sylls]
+    rests = [0.0] * n
+    stretches = []
+    t_slot = [float(times[p]) for p in slots]
+    # onset consonants of each syllable (before its slot)
+    onset_len = []
+    for i, s in enumerate(sylls):
+        nat_on = nat[i][: s.vowel_index]
+        if i == 0:
+            avail = 0.35
+        else:
+            avail = 0.45 * (t_slot[i] - t_slot[i - 1])
+        scale = min(1.0, avail / max(sum(nat_on), 1e-9)) if nat_on else 1.0
+        for j, dur in enumerate(nat_on):
+            out[i][j] = dur * scale
+        onset_len.append(sum(out[i][: s.vowel_index]))
+    end_time = float(times[-1])
+    for i, s in enumerate(sylls):
+        nxt = (t_slot[i + 1] - onset_len[i + 1]) if i + 1 < n else end_time - 0.03
+        span = max(nxt - t_slot[i], 0.03)
+        nat_rime = nat[i][s.vowel_index :]
+        natural_span = (spans[i + 1].vowel_onset - spans[i].vowel_onset) if i + 1 < n else sum(nat_rime)
+        interval = (t_slot[i + 1] if i + 1 < n else nxt) - t_slot[i]
+        hold = (HOLD_WORD_END if word_end[i] else HOLD_IN_WORD) * sum(nat_rime)
+        if i + 1 == n:
+            hold = max(hold, 0.25)
+        sing_len = span
+        if span > hold and (word_end[i] or i + 1 == n):
+            sing_len = hold
+            rests[i] = span - hold
+        stretches.append((interval - rests[i]) / max(natural_span, 1e-6))  # sung time, rests excluded
+        coda = nat_rime[1:]
+        coda_total = sum(coda)
+        coda_scale = min(1.0, 0.4 * sing_len / max(coda_total, 1e-9)) if coda else 1.0
+        vowel = sing_len - coda_total * coda_scale
+        out[i][s.vowel_index] = vowel
+        for j, dur in enumerate(coda):
+            out[i][s.vowel_index + 1 + j] = dur * coda_scale
+    return out, rests, stretches, onset_len[0]
+
+
+def plan_line(line: Line, natural: Alignment, grid: BeatGrid, first_bar: int, template: str | None = None,
+              bars: int | None = None) -> LinePlan:
+    """Best plan for one line starting at ``first_bar`` (tries 1..8 bars unless ``bars`` is given)."""
+    tpl = get_template(template)
+    word_end = _natural(line, natural)[4]
+    best = None
+    candidates = [bars] if bars else range(1, MAX_BARS + 1)
+    for b in candidates:
+        times = _slot_times(grid, tpl, first_bar, b)
+        slots, cost = _solve(line, natural, times, tpl)
+        if slots is None:
+            continue
+        cost += BAR_COST * b
+        if best is None or cost < best[0]:
+            best = (cost, b, slots, times)
+        elif best is not None and b > best[1] + 1:
+            break  # costs only grow once the line has room
+    if best is None:
+        raise InputError(f"line cannot be rapped in {MAX_BARS} bars at this tempo: {line.text[:40]!r}; "
+                         "split it or pick a faster flow")
+    cost, b, slots, times = best
+    durs, rests, stretches, lead_in = _durations(line, natural, slots, times, word_end)
+    plans = [SyllablePlan(slot=s, slot_time=float(times[s]), phoneme_durations=tuple(d), rest_after=r,
+                          stretch=float(st)) for s, d, r, st in zip(slots, durs, rests, stretches)]
+    return LinePlan(first_bar=first_bar, bars=b, template=tpl.name, syllables=plans, lead_in=lead_in, cost=cost)
+
+
+def plan_even(line: Line, natural: Alignment, grid: BeatGrid, first_bar: int, bars: int,
+              template: str | None = None) -> LinePlan:
+    """Baseline for comparison: spread syllables evenly over the bars, rounded to the nearest slot."""
+    tpl = get_template(template)
+    times = _slot_times(grid, tpl, first_bar, bars)
+    n = len(line.syllables)
+    k = bars * tpl.slots_per_bar
+    slots = [min(k - 1, int(round(i * k / n))) for i in range(n)]
+    for i in range(1, n):
+        slots[i] = max(slots[i], slots[i - 1] + 1)
+    if slots[-1] >= k:
+        raise InputError("too many syllables for even spreading")
+    word_end = _natural(line, natural)[4]
+    durs, rests, stretches, lead_in = _durations(line, natural, slots, times, word_end)
+    plans = [SyllablePlan(s, float(times[s]), tuple(d), r, float(st)) for s, d, r, st in zip(slots, durs, rests, stretches)]
+    return LinePlan(first_bar, bars, tpl.name, plans, lead_in, math.nan)
+
+
+def plan_song(lines: list[Line], naturals: list[Alignment], grid: BeatGrid, first_bar: int = 1,
+              default_template: str | None = None, max_bars: int | None = None) -> FlowPlan:
+    """Plan every line, each starting on the downbeat after the previous one."""
+    plans, warnings = [], []
+    bar = first_bar
+    for line, nat in zip(lines, naturals):
+        lp = plan_line(line, nat, grid, bar, line.flow or default_template)
+        if lp.bars > 2:
+            warnings.append(f"line spilled over {lp.bars} bars: {line.text[:40]!r}")
+        plans.append(lp)
+        bar += lp.bars
+    if max_bars is not None and bar > max_bars:
+        raise InputError(f"the lyrics need {bar} bars but the instrumental has {max_bars}: "
+                         "shorten the lyrics or use a longer instrumental")
+    return FlowPlan(lines=plans, total_bars=bar, warnings=warnings)

@@ -1,0 +1,67 @@
+"""What the text front-end hands to every later stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """One sung syllable.
+
+    ``phonemes`` are Kokoro-style IPA symbols (the same inventory our own model uses); stress marks
+    (EN) and tone arrows (ZH) are written inside the nucleus phoneme so engines can simply join them.
+    ``vowel_index`` points at the phoneme whose start is the syllable's beat anchor.
+    """
+
+    text: str
+    phonemes: tuple[str, ...]
+    vowel_index: int
+    lang: str  # "en" | "zh"
+    stress: int = 0  # EN: 0 none, 1 primary, 2 secondary
+    tone: int = 0  # ZH: 1..5 (5 = neutral)
+    rhyme: str = ""  # nucleus + coda without stress/tone, for rhyme detection
+
+    @property
+    def onset(self) -> tuple[str, ...]:
+        return self.phonemes[: self.vowel_index]
+
+    @property
+    def rime(self) -> tuple[str, ...]:
+        return self.phonemes[self.vowel_index :]
+
+    @property
+    def strong(self) -> bool:
+        """Wants a strong beat: stressed EN syllable, or a full-tone ZH syllable."""
+        return self.stress == 1 if self.lang == "en" else self.tone in (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    lang: str
+    syllables: tuple[Syllable, ...]
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    words: tuple[Word, ...]
+    section: str = "verse"
+    flow: str | None = None  # template name; None = the song's default
+    voice: str | None = None  # voice override for this line
+
+    @property
+    def syllables(self) -> list[Syllable]:
+        return [s for w in self.words for s in w.syllables]
+
+
+@dataclass
+class Song:
+    lines: list[Line]
+    title: str = "untitled"
+    bpm: float | None = None
+    beat: str | None = None
+    voice: str | None = None
+    flow: str | None = None
+    warnings: list[str] = field(default_factory=list)

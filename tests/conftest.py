@@ -1,0 +1,8 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def renderer():
+    from airap.render import Renderer
+
+    return Renderer("kokoro", threads=2)

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from airap.beat import STYLES, BeatGrid, generate_beat
+from airap.errors import InputError
+from airap.mix import mix_track, true_peak_db
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_beat_kicks_land_on_the_grid(style):
+    import librosa
+
+    beat = generate_beat(style, 100, 4, seed=3, sample_rate=22050)
+    assert beat.grid.n_bars == 4
+    y = beat.audio.mean(axis=1)
+    onsets = librosa.onset.onset_detect(y=y, sr=22050, units="time", backtrack=False)
+    # every downbeat carries a kick: an onset within 30 ms of it
+    for db in beat.grid.downbeats[1:4]:  # (no onset can be detected at t=0)
+        assert np.min(np.abs(onsets - db)) < 0.04
+    assert len(beat.midi.instruments) == 3
+
+
+def test_bpm_bounds():
+    for bad in (0, 1000, 59, 181, "abc", float("nan")):
+        with pytest.raises(InputError):
+            generate_beat("trap", bad, 2)
+
+
+def test_swing_grid():
+    g = BeatGrid.regular(120, 2, swing=0.6)
+    assert g.slot_time(0, 1) == pytest.approx(0.6 * 0.25)
+    assert g.slot_time(1, 0) == pytest.approx(2.0)
+
+
+def test_master_hits_loudness_and_true_peak():
+    import pyloudnorm
+
+    sr = 44100
+    t = np.arange(sr * 6) / sr
+    vocal = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+    beat = np.repeat((0.5 * np.sign(np.sin(2 * np.pi * 55 * t))).astype(np.float32)[:, None], 2, axis=1)
+    mix, v, b = mix_track(vocal, beat, sr)
+    assert mix.shape == v.shape == b.shape
+    assert abs(pyloudnorm.Meter(sr).integrated_loudness(mix) + 14) < 0.5
+    assert true_peak_db(mix, sr) <= -0.95

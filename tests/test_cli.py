@@ -1,0 +1,64 @@
+"""Bad input through the real command line: one clear line, exit code 2, never a traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+AIRAP = [sys.executable, "-m", "airap.cli"]
+
+
+def run(*args, **kw):
+    return subprocess.run(AIRAP + list(args), capture_output=True, text=True, timeout=120, **kw)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["render", "--text", ""], "empty"),
+    (["render", "--text", "   "], "empty"),
+    (["render", "--text", "🔥🔥😂"], "nothing to rap"),
+    (["render", "--text", "yo", "--voice", "nobody"], "unknown voice"),
+    (["render", "--text", "yo", "--beat", "polka"], "unknown beat style"),
+    (["render", "--text", "yo", "--bpm", "0"], "BPM"),
+    (["render", "--text", "yo", "--bpm", "1000"], "BPM"),
+    (["render", "--text", "yo", "--bpm", "abc"], "BPM"),
+    (["render", "--text", "yo", "--flow", "waltz"], "unknown flow"),
+    (["render", "no-such-file.txt"], "not found"),
+])
+def test_bad_input(args, needle):
+    r = run(*args)
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_huge_lyrics(tmp_path):
+    f = tmp_path / "huge.txt"
+    f.write_text("yo this line repeats\n" * 20000)
+    r = run("render", str(f), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "max" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_out_dir_nonroot(tmp_path):
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o500)
+    r = run("render", "--text", "yo", "--out", str(d / "x"))
+    assert r.returncode == 2 and "cannot write" in r.stderr
+
+
+def test_unwritable_out_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("i am a file")
+    r = run("render", "--text", "yo", "--out", str(blocker / "sub"))
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_lists_as_json():
+    import json
+
+    voices = json.loads(run("voices", "--json").stdout)
+    assert {"kumo", "duo"} <= {v["name"] for v in voices}
+    beats = json.loads(run("beats", "--json").stdout)
+    assert len(beats["beats"]) >= 4 and len(beats["flows"]) >= 5

@@ -1,0 +1,79 @@
+"""Plan invariants, property-based over random lines and tempi (no engine needed)."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airap.align import from_durations
+from airap.beat import BeatGrid
+from airap.flow import TEMPLATES, plan_even, plan_line, plan_song
+from airap.text import Line, Syllable, Word
+
+
+def make_line(word_sizes, seed):
+    rng = np.random.default_rng(seed)
+    words, naturals = [], []
+    for wi, n in enumerate(word_sizes):
+        sylls = []
+        for k in range(n):
+            sylls.append(Syllable(text=f"s{wi}{k}", phonemes=("k", "ˈa", "t"), vowel_index=1, lang="en",
+                                  stress=int(rng.integers(0, 2)), rhyme="at"))
+            naturals.append([float(x) for x in rng.uniform(0.03, 0.15, 3)])
+        words.append(Word(text=f"w{wi}", lang="en", syllables=tuple(sylls)))
+    line = Line(text="x", words=tuple(words))
+    return line, from_durations(naturals, [1] * len(naturals), lead_in=0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(word_sizes=st.lists(st.integers(1, 4), min_size=1, max_size=14), bpm=st.floats(60, 180),
+       template=st.sampled_from(sorted(TEMPLATES)), seed=st.integers(0, 1000))
+def test_plan_invariants(word_sizes, bpm, template, seed):
+    line, natural = make_line(word_sizes, seed)
+    grid = BeatGrid.regular(bpm, 40)
+    lp = plan_line(line, natural, grid, first_bar=1, template=template)
+    n = len(line.syllables)
+    assert len(lp.syllables) == n  # every syllable placed exactly once
+    slots = [s.slot for s in lp.syllables]
+    assert slots == sorted(slots) and len(set(slots)) == n  # in order, one per slot
+    start, end = grid.downbeats[1], grid.downbeats[1 + lp.bars]
+    times = [s.slot_time for s in lp.syllables]
+    assert start - 1e-9 <= times[0] and times[-1] < end + 0.1  # inside its bars
+    assert all(b > a for a, b in zip(times, times[1:]))
+    for s in lp.syllables:
+        assert all(d >= 0 for d in s.phoneme_durations)
+        assert 0.25 < s.stretch < 6.0  # bounded stretch, never a dropped/squashed syllable
+    # the vowel onset lands on the slot: onset durations + rests add up exactly
+    al = from_durations([list(s.phoneme_durations) for s in lp.syllables], [1] * n, lead_in=0.0,
+                        gaps=[s.rest_after for s in lp.syllables])
+    onsets = np.array([s.vowel_onset for s in al.syllables]) - al.syllables[0].vowel_onset + times[0]
+    assert np.allclose(onsets, times, atol=1e-6)
+
+
+def test_song_lines_start_on_successive_downbeats():
+    lines = [make_line([2, 1, 3], s) for s in range(4)]
+    grid = BeatGrid.regular(92, 60)
+    plan = plan_song([ln for ln, _ in lines], [nat for _, nat in lines], grid, first_bar=1)
+    bar = 1
+    for lp in plan.lines:
+        assert lp.first_bar == bar
+        bar += lp.bars
+    assert plan.total_bars == bar
+
+
+def test_long_line_spills_instead_of_squashing():
+    line, natural = make_line([3] * 16, 1)  # 48 syllables
+    lp = plan_line(line, natural, BeatGrid.regular(92, 40), 1, "straight")
+    assert lp.bars >= 3
+    assert min(s.stretch for s in lp.syllables) > 0.4
+
+
+def test_optimal_plan_beats_even_spreading():
+    costs_opt, costs_even = [], []
+    grid = BeatGrid.regular(92, 40)
+    for seed in range(8):
+        line, natural = make_line([1, 2, 1, 3, 1, 2], seed)
+        opt = plan_line(line, natural, grid, 1, "straight")
+        even = plan_even(line, natural, grid, 1, opt.bars, "straight")
+        costs_opt.append(np.mean([abs(np.log(s.stretch)) for s in opt.syllables[:-1]]))
+        costs_even.append(np.mean([abs(np.log(s.stretch)) for s in even.syllables[:-1]]))
+    assert np.mean(costs_opt) < np.mean(costs_even)
