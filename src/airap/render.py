@@ -4,15 +4,15 @@ Renderer serves many songs from many threads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from scipy import signal
 
 from .acoustic import VocalEngine, load_engine
-from .beat import BeatGrid, check_bpm, generate_beat, get_style
+from .beat import BeatGrid, check_bpm, generate_beat, get_style, load_instrumental, track_beat
 from .errors import InputError
 from .flow import FlowPlan, get_template, plan_song
 from .mix import TimedLine, TimedSyllable, TimedWord, Track, mix_track, write_track
@@ -123,12 +123,11 @@ class Renderer:
         step("flow", 0.2)
         instrumental = None
         if req.instrumental:
-            from .beat.track import load_instrumental, track_beat
-
-            instrumental, inst_sr = load_instrumental(req.instrumental, SAMPLE_RATE)
+            instrumental, _ = load_instrumental(req.instrumental, SAMPLE_RATE)
             grid = track_beat(instrumental, SAMPLE_RATE)
             first_bar = 0
-            max_bars = grid.n_bars
+            seconds = len(instrumental) / SAMPLE_RATE
+            max_bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= seconds + 0.01)
         else:
             grid = BeatGrid.regular(bpm, INTRO_BARS + 8 * len(song.lines) + 8, swing=get_style(style).swing)
             first_bar, max_bars = INTRO_BARS, None

@@ -203,10 +203,14 @@ class KokoroEngine:
         token_dur[0] = lead_in
         token_dur[-1] = tail
         space = self._vocab[" "]
+        # A phoneme written with several tokens (stress mark + vowel, vowel + tone arrow, aspiration)
+        # shares its duration in the proportions the model itself predicts for those tokens.
+        natural = self._predict(ids, voice)
         for syl_pos, syl_durs in zip(where, phoneme_durations):
             for pos, d in zip(syl_pos, syl_durs):
                 if pos:
-                    token_dur[pos] += d / len(pos)
+                    share = natural[pos] / natural[pos].sum()
+                    token_dur[pos] += d * share
         # A word-gap space token takes a sliver of the preceding phoneme, plus any planned rest.
         last_tok = [max((p for ph in syl for p in ph), default=0) for syl in where]
         for syl_end, rest in zip(last_tok, rests):

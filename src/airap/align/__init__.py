@@ -5,8 +5,8 @@ audio), :func:`from_durations` and :func:`from_attention` (attention matrix -> d
 May import: airap.text (types only).
 """
 
-from .types import Alignment, AlignmentHealth, SyllableSpan
 from .attention import check_health, durations_from_attention, from_durations
+from .types import Alignment, AlignmentHealth, SyllableSpan
 
 __all__ = ["Alignment", "AlignmentHealth", "SyllableSpan", "check_health", "durations_from_attention",
            "from_durations"]

@@ -7,5 +7,6 @@ May import: nothing else from airap (the grid is the contract with the flow plan
 from .generate import Beat, check_bpm, generate_beat, get_style
 from .grid import BeatGrid
 from .styles import STYLES
+from .track import load_instrumental, track_beat
 
-__all__ = ["Beat", "BeatGrid", "STYLES", "check_bpm", "generate_beat", "get_style"]
+__all__ = ["Beat", "BeatGrid", "STYLES", "check_bpm", "generate_beat", "get_style", "load_instrumental", "track_beat"]
