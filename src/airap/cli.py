@@ -111,9 +111,7 @@ def cmd_beats(args) -> int:
 
 def cmd_eval(args) -> int:
     if args.target == "alignment":
-        from .acoustic.tacotron.evaluate import evaluate_alignment_file
-
-        report = evaluate_alignment_file(args.path, mask=not args.no_mask)
+        raise AirapError("alignment evaluation needs our Tacotron model, which is not trained yet")
     else:
         from .evaluate import evaluate_render
 
