@@ -5,7 +5,7 @@ Renderer serves many songs from many threads."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from .beat import BeatGrid, check_bpm, generate_beat, get_style, load_instrument
 from .errors import InputError
 from .flow import FlowPlan, get_template, plan_song
 from .mix import TimedLine, TimedSyllable, TimedWord, Track, mix_track, write_track
-from .text import Song, parse_lyrics
+from .text import parse_lyrics
 
 SAMPLE_RATE = 44100
 INTRO_BARS = 1
@@ -200,8 +200,4 @@ class Renderer:
                          section=line.section, flow=lp.template)
 
 
-def load_song(req: RenderRequest) -> Song:
-    return parse_lyrics(req.lyrics, req.lang)
-
-
-__all__ = ["RenderRequest", "RenderResult", "Renderer", "replace"]
+__all__ = ["RenderRequest", "RenderResult", "Renderer"]

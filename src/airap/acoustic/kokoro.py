@@ -12,7 +12,6 @@ import hashlib
 import importlib.resources as res
 import json
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +137,6 @@ class KokoroEngine:
         self._styles = {name: packs[pack] for name, (pack, _) in VOICE_PACKS.items()}
         for name, (weights, _) in VOICE_BLENDS.items():
             self._styles[name] = sum(w * packs[p] for p, w in weights.items()).astype(np.float32)
-        self._lock = threading.Lock()  # onnxruntime sessions are thread-safe; this guards nothing else
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[Voice]:
