@@ -104,6 +104,34 @@ def soft_alignment(bounds: np.ndarray, frames: int) -> np.ndarray:
     return share[None].astype(np.float32)
 
 
+def load_vocab() -> dict[str, int]:
+    return json.loads((_data() / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+
+
+def line_tokens(line: Line, vocab: dict[str, int]) -> tuple[list[int], list[list[list[int]]]]:
+    """Token ids for the line ([0, ..., 0] padded) and, per syllable, per phoneme, the token
+    positions. Word gaps are a space token owned by no syllable. Shared by Kokoro and our model."""
+    ids = [0]
+    where: list[list[list[int]]] = []
+    for wi, word in enumerate(line.words):
+        if wi:
+            ids.append(vocab[" "])
+        for syl in word.syllables:
+            phon_pos = []
+            for ph in syl.phonemes:
+                pos = []
+                for ch in ph:
+                    if ch in vocab:
+                        pos.append(len(ids))
+                        ids.append(vocab[ch])
+                phon_pos.append(pos)
+            where.append(phon_pos)
+    ids.append(0)
+    if len(ids) > MAX_TOKENS:
+        raise SetupError(f"line too long for the acoustic model ({len(ids)} tokens, max {MAX_TOKENS})")
+    return ids, where
+
+
 class KokoroEngine:
     """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control."""
 
@@ -130,7 +158,7 @@ class KokoroEngine:
         opts.log_severity_level = 3
         self._pred = ort.InferenceSession(str(pred), opts, providers=["CPUExecutionProvider"])
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
-        self._vocab: dict[str, int] = json.loads((_data() / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+        self._vocab = load_vocab()
         with (_data() / "voices_ja.npz").open("rb") as f:
             npz = np.load(f)
             packs = {k: npz[k].astype(np.float32) for k in npz.files}
@@ -152,27 +180,7 @@ class KokoroEngine:
 
     # -- tokens -------------------------------------------------------------------------------
     def _tokens(self, line: Line) -> tuple[list[int], list[list[list[int]]]]:
-        """Token ids for the line ([0, ..., 0] padded) and, per syllable, per phoneme, the token
-        positions. Word gaps are a space token owned by no syllable."""
-        ids = [0]
-        where: list[list[list[int]]] = []
-        for wi, word in enumerate(line.words):
-            if wi:
-                ids.append(self._vocab[" "])
-            for syl in word.syllables:
-                phon_pos = []
-                for ph in syl.phonemes:
-                    pos = []
-                    for ch in ph:
-                        if ch in self._vocab:
-                            pos.append(len(ids))
-                            ids.append(self._vocab[ch])
-                    phon_pos.append(pos)
-                where.append(phon_pos)
-        ids.append(0)
-        if len(ids) > MAX_TOKENS:
-            raise SetupError(f"line too long for Kokoro ({len(ids)} tokens, max {MAX_TOKENS})")
-        return ids, where
+        return line_tokens(line, self._vocab)
 
     def _predict(self, ids: list[int], voice: str) -> np.ndarray:
         style = self._style(voice, len(ids) - 2)
@@ -193,6 +201,17 @@ class KokoroEngine:
                     phon[owner[prev]][-1] += float(durs[t])
         vowel = [s.vowel_index for s in line.syllables]
         return from_durations(phon, vowel, lead_in=float(durs[0]), total=float(durs.sum()))
+
+    def teacher_read(self, line: Line, voice: str) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """Kokoro reading the line exactly as it would by itself (whole-frame durations).
+        Returns (token ids, frames per token, audio); len(audio) == sum(frames) * 600."""
+        ids, _ = self._tokens(line)
+        frames = np.maximum(1, np.round(self._predict(ids, voice) / FRAME)).astype(np.int64)
+        bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
+        (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, len(ids) - 2),
+                                          "speed": np.ones(1, np.float32),
+                                          "alignment": soft_alignment(bounds, int(bounds[-1]))})
+        return np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel()
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:

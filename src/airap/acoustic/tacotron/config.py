@@ -1,0 +1,53 @@
+"""Model and training configuration: data, not code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...waveform import FEATURE_DIM
+
+
+@dataclass(frozen=True)
+class TacotronConfig:
+    n_symbols: int = 178  # Kokoro's symbol ids (max 177) + padding 0
+    n_speakers: int = 8
+    symbol_dim: int = 192
+    speaker_dim: int = 32
+    encoder_convs: int = 3
+    encoder_kernel: int = 5
+    encoder_dim: int = 192  # BiLSTM output (2 x 96)
+    prenet_dim: int = 128
+    attention_rnn_dim: int = 256
+    decoder_rnn_dim: int = 256
+    attention_dim: int = 96
+    location_filters: int = 16
+    location_kernel: int = 15
+    n_features: int = FEATURE_DIM
+    reduction: int = 2  # feature frames per decoder step: one step = one 25 ms teacher frame
+    postnet_dim: int = 192
+    postnet_convs: int = 3
+    dropout: float = 0.5
+    # inference mask: attention may look [pointer - back, pointer + ahead]; the pointer never moves back
+    mask_back: int = 0
+    mask_ahead: int = 3
+    max_steps_per_token: float = 6.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 24
+    lr: float = 1e-3
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    attention_weight: float = 1.0  # supervision of attention by the teacher's own durations
+    stop_pos_weight: float = 5.0
+    max_frames: int = 480  # drop utterances longer than this (12.5 ms frames = 6 s)
+    checkpoint_every: int = 100
+    eval_every: int = 200
+    threads: int = 1
+    seed: int = 0
+
+
+TINY = TacotronConfig(symbol_dim=32, speaker_dim=8, encoder_dim=32, prenet_dim=32, attention_rnn_dim=48,
+                      decoder_rnn_dim=48, attention_dim=24, location_filters=4, location_kernel=7,
+                      postnet_dim=32, postnet_convs=2)

