@@ -111,12 +111,37 @@ def cmd_beats(args) -> int:
 
 def cmd_eval(args) -> int:
     if args.target == "alignment":
-        raise AirapError("alignment evaluation needs our Tacotron model, which is not trained yet")
+        from .acoustic.tacotron.evaluate import evaluate_alignment_file
+
+        if not args.path:
+            raise AirapError("usage: airap eval alignment LINES.txt [--no-mask] [--json]")
+        report = evaluate_alignment_file(args.path, mask=not args.no_mask, limit=args.limit)
     else:
         from .evaluate import evaluate_render
 
         report = evaluate_render(Path(args.target))
     print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import os
+
+    try:
+        import uvicorn
+
+        from .service.app import Settings, create_app
+    except ImportError:
+        raise AirapError("the service needs the serve extra: pip install -e '.[serve]'") from None
+    settings = Settings()
+    settings.workers = args.workers
+    if args.ray or os.environ.get("RAY_ADDRESS"):
+        settings.backend = "ray"
+    if args.jobs_dir:
+        from pathlib import Path
+
+        settings.jobs_dir = Path(args.jobs_dir)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -151,10 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--json", action="store_true")
         s.set_defaults(func=func)
 
+    sv = sub.add_parser("serve", help="HTTP API + one-click web page (local worker pool, or --ray)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=2, help="local worker processes (each loads the models once)")
+    sv.add_argument("--ray", action="store_true", help="run jobs on Ray Serve (RAY_ADDRESS, or a local Ray)")
+    sv.add_argument("--jobs-dir", default=None, help="where jobs and results live (default ./airap-jobs)")
+    sv.set_defaults(func=cmd_serve)
+
     e = sub.add_parser("eval", help="`airap eval DIR` (WER/CER of a render) or `airap eval alignment LINES.txt`")
     e.add_argument("target", help="a render folder, or the word 'alignment'")
     e.add_argument("path", nargs="?", help="lines file for 'alignment'")
-    e.add_argument("--no-mask", action="store_true")
+    e.add_argument("--no-mask", action="store_true", help="alignment: free attention (the baseline)")
+    e.add_argument("--limit", type=int, default=None, help="alignment: only the first N lines")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
     return p

@@ -1,14 +1,15 @@
 """Stage 2 — acoustic models behind one interface. Entry point: :func:`load_engine`.
 
-Engines: ``kokoro`` (Kokoro-82M teacher, exact duration control). ``tacotron`` (our own Tacotron-2
-with location-sensitive attention and an inference mask) is planned and not yet trained.
+Engines: ``kokoro`` (Kokoro-82M teacher, exact duration control) and ``tacotron`` (our own compact
+Tacotron-2 with location-sensitive attention and an inference mask, ``acoustic/tacotron``; its flow
+plan is applied by warping WORLD features, so it may import airap.waveform).
 
 May import: airap.text, airap.align.
 """
 
 from __future__ import annotations
 
-from ..errors import InputError, SetupError
+from ..errors import InputError
 from .base import SungLine, VocalEngine, Voice
 
 ENGINES = ("kokoro", "tacotron")
@@ -22,6 +23,7 @@ def load_engine(name: str = "kokoro", threads: int = 1) -> VocalEngine:
 
         return KokoroEngine(threads=threads)
     if name == "tacotron":
-        # Not built yet (issue #3): say so plainly instead of failing later.
-        raise SetupError("the tacotron engine has no trained weights yet; use --engine kokoro")
+        from .tacotron.engine import TacotronEngine
+
+        return TacotronEngine(threads=threads)
     raise InputError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")

@@ -1,0 +1,162 @@
+"""Render jobs: what a job is, where it lives on disk, and the runners that execute it.
+
+A job is a folder ``<root>/<id>/`` holding ``job.json`` (spec + status), ``progress.json`` (written
+by the worker) and the result files. Everything the API knows survives a restart: on start, jobs
+that were queued or running are queued again, so none is silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+RESULT_FILES = ("mix.wav", "mix.mp3", "vocals.wav", "beat.wav", "beat.mid", "timings.json", "lyrics.lrc")
+STATUSES = ("queued", "running", "done", "failed")
+
+
+@dataclass
+class JobSpec:
+    lyrics: str
+    voice: str | None = None
+    beat: str | None = None
+    bpm: float | None = None
+    flow: str | None = None
+    seed: int = 0
+    lang: str = "auto"
+    engine: str = "kokoro"
+    instrumental_sha256: str | None = None  # the upload is stored as <job>/instrumental.<ext>
+
+    def cache_key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Job:
+    id: str
+    spec: JobSpec
+    status: str = "queued"
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    attempts: int = 0
+    error: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    duration: float | None = None
+    files: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["spec"] = asdict(self.spec)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Job":
+        d = dict(d)
+        d["spec"] = JobSpec(**d["spec"])
+        return cls(**d)
+
+
+def render_job(job_dir: str, spec: dict) -> dict:
+    """Run one job in a worker process (the Renderer is loaded once per process)."""
+    from ..errors import AirapError
+    from ..render import RenderRequest
+    from . import worker
+
+    folder = Path(job_dir)
+    progress_path = folder / "progress.json"
+
+    def progress(stage: str, frac: float) -> None:
+        tmp = progress_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"stage": stage, "progress": round(frac, 3)}))
+        tmp.replace(progress_path)
+
+    s = JobSpec(**spec)
+    inst = next(iter(folder.glob("instrumental.*")), None)
+    try:
+        renderer = worker.renderer(s.engine)
+        req = RenderRequest(lyrics=s.lyrics, voice=s.voice, beat=s.beat, bpm=s.bpm, lang=s.lang, seed=s.seed,
+                            flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"))
+        res = renderer.render(req, folder / "out", progress)
+    except AirapError as e:
+        return {"ok": False, "error": {"code": e.code, "message": str(e)}}
+    return {"ok": True, "warnings": res.track.warnings, "duration": res.track.duration,
+            "files": [p.name for p in res.files]}
+
+
+class JobStore:
+    """Jobs on disk plus an index by cache key (same inputs + seed -> same result)."""
+
+    def __init__(self, root: Path, ttl_seconds: float = 24 * 3600):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.ttl = ttl_seconds
+        self.jobs: dict[str, Job] = {}
+        self.by_key: dict[str, str] = {}
+        for meta in self.root.glob("*/job.json"):
+            try:
+                job = Job.from_json(json.loads(meta.read_text()))
+            except (ValueError, TypeError, KeyError):
+                continue
+            self.jobs[job.id] = job
+            if job.status == "done":
+                self.by_key[job.spec.cache_key()] = job.id
+
+    def folder(self, job_id: str) -> Path:
+        if not JOB_ID_RE.match(job_id):
+            raise KeyError(job_id)
+        return self.root / job_id
+
+    def new(self, spec: JobSpec) -> Job:
+        job = Job(id=uuid.uuid4().hex, spec=spec)
+        self.folder(job.id).mkdir(parents=True)
+        self.jobs[job.id] = job
+        self.save(job)
+        return job
+
+    def save(self, job: Job) -> None:
+        path = self.folder(job.id) / "job.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(job.to_json()))
+        tmp.replace(path)
+        if job.status == "done":
+            self.by_key[job.spec.cache_key()] = job.id
+
+    def cached(self, spec: JobSpec) -> Job | None:
+        job_id = self.by_key.get(spec.cache_key())
+        job = self.jobs.get(job_id) if job_id else None
+        return job if job and job.status == "done" and (self.folder(job.id) / "out").exists() else None
+
+    def progress(self, job: Job) -> dict:
+        try:
+            return json.loads((self.folder(job.id) / "progress.json").read_text())
+        except (OSError, ValueError):
+            return {"stage": job.status, "progress": 1.0 if job.status == "done" else 0.0}
+
+    def unfinished(self) -> list[Job]:
+        return sorted((j for j in self.jobs.values() if j.status in ("queued", "running")), key=lambda j: j.created)
+
+    def expire(self, now: float | None = None) -> int:
+        now = now or time.time()
+        gone = [j for j in self.jobs.values() if j.finished and now - j.finished > self.ttl]
+        for job in gone:
+            shutil.rmtree(self.folder(job.id), ignore_errors=True)
+            self.jobs.pop(job.id, None)
+            key = job.spec.cache_key()
+            if self.by_key.get(key) == job.id:
+                del self.by_key[key]
+        return len(gone)
+
+
+def safe_file(folder: Path, name: str) -> Path:
+    """Only the known result names, never a path."""
+    if name not in RESULT_FILES or os.path.basename(name) != name:
+        raise KeyError(name)
+    return folder / "out" / name

@@ -1,0 +1,165 @@
+"""The service for real: uvicorn in a subprocess with its worker pool, a real browser (Debian
+chromium driven by Playwright), and a local Ray instance."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url, data=None, headers=None, method=None):
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _post_json(base, path, body):
+    return _get(base + path, json.dumps(body).encode(), {"content-type": "application/json"}, "POST")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = dict(os.environ, AIRAP_JOBS_DIR=str(tmp_path_factory.mktemp("jobs")), AIRAP_RATE_LIMIT="1000")
+    proc = subprocess.Popen([sys.executable, "-m", "airap.cli", "serve", "--port", str(port), "--workers", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if _get(base + "/readyz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _wait(base, job_id, timeout=180):
+    for _ in range(timeout * 2):
+        status, body = _get(f"{base}/v1/jobs/{job_id}")
+        job = json.loads(body)
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError("job did not finish")
+
+
+def test_job_roundtrip_and_cache(server):
+    status, body = _post_json(server, "/v1/jobs", {"lyrics": "Run it back, run it back", "bpm": 100, "seed": 3})
+    assert status == 202
+    job = _wait(server, json.loads(body)["id"])
+    assert job["status"] == "done" and job["progress"] == 1.0
+    status, mix = _get(server + job["files"]["mix.mp3"])
+    assert status == 200 and len(mix) > 10_000
+    timings = json.loads(_get(server + job["files"]["timings.json"])[1])
+    assert len(timings["lines"][0]["words"]) == 6
+    status, body = _post_json(server, "/v1/jobs", {"lyrics": "Run it back, run it back", "bpm": 100, "seed": 3})
+    again = json.loads(body)
+    assert again["cached"] and again["id"] == job["id"]
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"lyrics": ""}, 400), ({"lyrics": "🔥"}, 400), ({"lyrics": "yo", "voice": "nobody"}, 400),
+    ({"lyrics": "yo", "bpm": 0}, 422), ({"lyrics": "yo", "bpm": "fast"}, 422), ({"lyrics": 5}, 422),
+    ({"lyrics": "yo", "seed": -1}, 422), ({"lyrics": "x" * 30000}, 422), ({}, 422),
+])
+def test_bad_requests_get_clear_4xx(server, body, code):
+    status, raw = _post_json(server, "/v1/jobs", body)
+    assert status == code
+    assert json.loads(raw)["error"]["message"]
+
+
+def test_no_path_traversal(server):
+    for path in ("/v1/jobs/../../etc/passwd", "/v1/jobs/%2e%2e%2fetc/files/mix.wav",
+                 "/v1/jobs/00000000000000000000000000000000/files/..%2f..%2fjob.json"):
+        status, _ = _get(server + path)
+        assert 400 <= status < 500
+
+
+def test_upload_must_be_audio(server):
+    boundary = "XyZ"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"lyrics\"\r\n\r\nyo yo\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"instrumental\"; filename=\"song.mp3\"\r\n"
+            f"Content-Type: audio/mpeg\r\n\r\nnot audio at all\r\n--{boundary}--\r\n").encode()
+    status, raw = _get(server + "/v1/jobs", body, {"content-type": f"multipart/form-data; boundary={boundary}"}, "POST")
+    assert status == 400 and "audio" in json.loads(raw)["error"]["message"]
+
+
+def test_openapi_and_lists(server):
+    spec = json.loads(_get(server + "/openapi.json")[1])
+    assert "/v1/jobs" in spec["paths"] and "/v1/jobs/{job_id}/files/{name}" in spec["paths"]
+    assert len(json.loads(_get(server + "/v1/voices")[1])) >= 5
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
+def test_browser_click_through(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page()
+        page.goto(server + "/")
+        page.wait_for_selector("#voice option", state="attached")
+        page.fill("#lyrics", "Every line is on the grid\n每个字都在节拍上")
+        page.wait_for_function("document.querySelector('#counts').textContent.includes('syllables')")
+        page.click("#go")
+        page.wait_for_function("document.querySelector('#status').textContent.startsWith('done')", timeout=180_000)
+        played = page.evaluate("""async () => {
+            const a = document.querySelector('#player');
+            a.muted = true;
+            await a.play();
+            await new Promise(r => setTimeout(r, 800));
+            return {duration: a.duration, time: a.currentTime};
+        }""")
+        assert played["duration"] > 3 and played["time"] > 0.2
+        assert page.locator("#timeline span[data-start]").count() >= 6
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        browser.close()
+
+
+def test_ray_serve_renders_a_job(tmp_path):
+    pytest.importorskip("ray")
+    from fastapi.testclient import TestClient
+
+    from airap.service.app import Settings, create_app
+
+    settings = Settings(jobs_dir=tmp_path / "jobs", backend="ray", rate_per_minute=100)
+    try:
+        with TestClient(create_app(settings)) as client:
+            r = client.post("/v1/jobs", json={"lyrics": "Ray on the mic", "bpm": 96})
+            assert r.status_code == 202
+            job_id = r.json()["id"]
+            for _ in range(600):
+                job = client.get(f"/v1/jobs/{job_id}").json()
+                if job["status"] in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+            assert job["status"] == "done", job
+            assert client.get(job["files"]["mix.wav"]).status_code == 200
+    finally:
+        import ray
+
+        ray.shutdown()
