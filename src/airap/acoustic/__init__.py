@@ -2,7 +2,8 @@
 
 Engines: ``kokoro`` (Kokoro-82M teacher, exact duration control) and ``tacotron`` (our own compact
 Tacotron-2 with location-sensitive attention and an inference mask, ``acoustic/tacotron``; its flow
-plan is applied by warping WORLD features, so it may import airap.waveform).
+plan is applied by warping WORLD features, so it may import airap.waveform) and ``fast`` (our
+non-autoregressive FastSpeech-lite on the same encoder, driven by durations directly).
 
 May import: airap.text, airap.align.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from ..errors import InputError
 from .base import SungLine, VocalEngine, Voice
 
-ENGINES = ("kokoro", "tacotron")
+ENGINES = ("kokoro", "tacotron", "fast")
 
 __all__ = ["ENGINES", "SungLine", "VocalEngine", "Voice", "load_engine"]
 
@@ -26,4 +27,8 @@ def load_engine(name: str = "kokoro", threads: int = 1) -> VocalEngine:
         from .tacotron.engine import TacotronEngine
 
         return TacotronEngine(threads=threads)
+    if name == "fast":
+        from .tacotron.engine import FastSpeechEngine
+
+        return FastSpeechEngine(threads=threads)
     raise InputError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")

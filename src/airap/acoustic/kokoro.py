@@ -20,10 +20,10 @@ from ..align import Alignment, from_durations
 from ..errors import NotFoundError, SetupError
 from ..text import Line
 from .base import SungLine, Voice
+from .tokens import line_tokens, phoneme_seconds, token_targets
 
 SAMPLE_RATE = 24000
 FRAME = 600 / SAMPLE_RATE  # seconds per alignment frame (25 ms)
-MAX_TOKENS = 500
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
 # Kokoro sounds each phoneme ~45 ms before its alignment frames (its prosody LSTMs are
@@ -113,30 +113,6 @@ def load_vocab() -> dict[str, int]:
     return json.loads((_data() / "vocab.json").read_text(encoding="utf-8"))["vocab"]
 
 
-def line_tokens(line: Line, vocab: dict[str, int]) -> tuple[list[int], list[list[list[int]]]]:
-    """Token ids for the line ([0, ..., 0] padded) and, per syllable, per phoneme, the token
-    positions. Word gaps are a space token owned by no syllable. Shared by Kokoro and our model."""
-    ids = [0]
-    where: list[list[list[int]]] = []
-    for wi, word in enumerate(line.words):
-        if wi:
-            ids.append(vocab[" "])
-        for syl in word.syllables:
-            phon_pos = []
-            for ph in syl.phonemes:
-                pos = []
-                for ch in ph:
-                    if ch in vocab:
-                        pos.append(len(ids))
-                        ids.append(vocab[ch])
-                phon_pos.append(pos)
-            where.append(phon_pos)
-    ids.append(0)
-    if len(ids) > MAX_TOKENS:
-        raise SetupError(f"line too long for the acoustic model ({len(ids)} tokens, max {MAX_TOKENS})")
-    return ids, where
-
-
 class KokoroEngine:
     """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control."""
 
@@ -196,14 +172,7 @@ class KokoroEngine:
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         ids, where = self._tokens(line)
         durs = self._predict(ids, voice)
-        phon = [[float(sum(durs[p] for p in pos)) for pos in syl] for syl in where]
-        # Word gaps: give the space token's time to the end of the preceding syllable.
-        owner = {pos[-1]: i for i, syl in enumerate(where) for pos in syl if pos}
-        for t, tok in enumerate(ids[1:-1], start=1):
-            if tok == self._vocab[" "]:
-                prev = max((p for p in owner if p < t), default=None)
-                if prev is not None:
-                    phon[owner[prev]][-1] += float(durs[t])
+        phon = phoneme_seconds(ids, where, durs, self._vocab[" "])
         vowel = [s.vowel_index for s in line.syllables]
         return from_durations(phon, vowel, lead_in=float(durs[0]), total=float(durs.sum()))
 
@@ -221,28 +190,8 @@ class KokoroEngine:
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:
         ids, where = self._tokens(line)
-        token_dur = np.zeros(len(ids))
-        token_dur[0] = lead_in
-        token_dur[-1] = tail
-        space = self._vocab[" "]
-        # A phoneme written with several tokens (stress mark + vowel, vowel + tone arrow, aspiration)
-        # shares its duration in the proportions the model itself predicts for those tokens.
-        natural = self._predict(ids, voice)
-        for syl_pos, syl_durs in zip(where, phoneme_durations):
-            for pos, d in zip(syl_pos, syl_durs):
-                if pos:
-                    share = natural[pos] / natural[pos].sum()
-                    token_dur[pos] += d * share
-        # A word-gap space token takes a sliver of the preceding phoneme, plus any planned rest.
-        last_tok = [max((p for ph in syl for p in ph), default=0) for syl in where]
-        for syl_end, rest in zip(last_tok, rests):
-            t = syl_end + 1
-            if t < len(ids) - 1 and ids[t] == space:
-                take = min(0.02, token_dur[t - 1] * 0.2)
-                token_dur[t - 1] -= take
-                token_dur[t] = take + rest
-            elif t == len(ids) - 1:
-                token_dur[t] += rest
+        token_dur = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, self._predict(ids, voice),
+                                  self._vocab[" "])
         bounds = np.concatenate([[0.0], np.cumsum(token_dur)]) / FRAME
         frames = int(np.ceil(bounds[-1]))
         alignment = soft_alignment(bounds, frames)

@@ -21,38 +21,42 @@ from ...errors import NotFoundError, SetupError
 from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, world_synthesize
 from ..base import SungLine, Voice
-from ..kokoro import line_tokens, load_vocab
+from ..kokoro import load_vocab
+from ..tokens import line_tokens, phoneme_seconds, token_targets
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
 
 
-def default_weights() -> Path:
-    return Path(str(resources.files("airap") / "models" / "tacotron.pt"))
+def default_weights(kind: str = "tacotron") -> Path:
+    return Path(str(resources.files("airap") / "models" / f"{kind}.pt"))
 
 
 class TacotronModel:
-    """Weights + feature statistics + voices; runs masked or unmasked inference."""
+    """Weights + feature statistics + voices of one of our models (kind 'tacotron' or 'fastspeech')."""
 
-    def __init__(self, path: Path | None = None, threads: int = 1):
+    def __init__(self, path: Path | None = None, threads: int = 1, kind: str = "tacotron"):
         try:
             import torch
         except ImportError:
             raise SetupError("the tacotron engine needs PyTorch: bash scripts/setup.sh --train") from None
         from .config import TacotronConfig
-        from .model import Tacotron2
+        from .model import FastSpeechLite, Tacotron2
 
-        path = Path(path or default_weights())
+        path = Path(path or default_weights(kind))
         if not path.exists():
-            raise SetupError(f"no trained tacotron weights at {path}")
+            raise SetupError(f"no trained {kind} weights at {path}")
         torch.set_num_threads(threads)
         state = torch.load(path, map_location="cpu", weights_only=False)
+        self.kind = state.get("kind", "tacotron")
         self.cfg = TacotronConfig(**state["config"])
-        self.model = Tacotron2(self.cfg)
+        self.model = (FastSpeechLite if self.kind == "fastspeech" else Tacotron2)(self.cfg)
         self.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
         self.model.eval()
         self.mean = np.asarray(state["mean"], np.float32)
         self.std = np.asarray(state["std"], np.float32)
-        self.voices: list[str] = list(state.get("voices") or [])
+        from .corpus import CorpusRecipe
+
+        self.voices: list[str] = list(state.get("voices") or CorpusRecipe().voices)
         self.torch = torch
 
     def infer(self, ids: list[int], speaker: int, use_mask: bool = True):
@@ -61,6 +65,13 @@ class TacotronModel:
         torch.manual_seed(0)  # prenet dropout at inference: same text, same voice -> same audio
         feats, attn, stopped = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), use_mask)
         return feats.numpy() * self.std + self.mean, attn.numpy(), bool(stopped)
+
+    def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None):
+        """Non-autoregressive model: -> (features [frames, dim], feature frames per token)."""
+        torch = self.torch
+        fpt = None if frames_per_token is None else torch.tensor([frames_per_token], dtype=torch.long)
+        feats, fpt = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), fpt)
+        return feats.numpy() * self.std + self.mean, fpt.numpy()
 
 
 def warp_features(feats: np.ndarray, src_bounds: np.ndarray, dst_bounds: np.ndarray) -> np.ndarray:
@@ -116,21 +127,10 @@ class TacotronEngine:
     def health(self, line: Line, voice: str) -> AlignmentHealth:
         return self._run(line, voice)[4]
 
-    def _phoneme_durations(self, ids, where, token_seconds):
-        phon = [[float(sum(token_seconds[p] for p in pos)) for pos in syl] for syl in where]
-        owner = {pos[-1]: i for i, syl in enumerate(where) for pos in syl if pos}
-        space = self._vocab[" "]
-        for t in range(1, len(ids) - 1):
-            if ids[t] == space:
-                prev = max((p for p in owner if p < t), default=None)
-                if prev is not None:
-                    phon[owner[prev]][-1] += float(token_seconds[t])
-        return phon
-
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         ids, where, feats, steps, health = self._run(line, voice)
         secs = steps * STEP
-        al = from_durations(self._phoneme_durations(ids, where, secs), [s.vowel_index for s in line.syllables],
+        al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],
                             lead_in=float(secs[0]), total=len(feats) * HOP_SECONDS)
         al.health = health
         return al
@@ -140,28 +140,7 @@ class TacotronEngine:
         ids, where, feats, steps, health = self._run(line, voice)
         frames_per_token = steps * 2.0
         src = np.concatenate([[0.0], np.cumsum(frames_per_token)])
-        target = np.zeros(len(ids))
-        target[0] = lead_in
-        target[-1] = tail
-        for syl_pos, durs in zip(where, phoneme_durations):
-            for pos, d in zip(syl_pos, durs):
-                if pos:
-                    nat = np.maximum(frames_per_token[pos], 1e-3)
-                    target[pos] += d * nat / nat.sum()
-        space = self._vocab[" "]
-        last_tok = [max((p for ph in syl for p in ph), default=0) for syl in where]
-        for syl_end, rest in zip(last_tok, rests):
-            t = syl_end + 1
-            if t < len(ids) - 1 and ids[t] == space:
-                target[t] += rest
-            elif t == len(ids) - 1:
-                target[t] += rest
-        # space tokens keep a sliver of their own sound (breath/closure), taken from the phoneme before
-        for t in range(1, len(ids) - 1):
-            if ids[t] == space and target[t] == 0:
-                take = min(0.02, target[t - 1] * 0.2)
-                target[t - 1] -= take
-                target[t] = take
+        target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, frames_per_token, self._vocab[" "])
         dst = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
         warped = warp_features(feats, src, dst)
         audio = world_synthesize(warped)
@@ -174,3 +153,47 @@ class TacotronEngine:
 def manifest(path: Path) -> dict:
     meta = path.with_suffix(".json")
     return json.loads(meta.read_text()) if meta.exists() else {}
+
+
+class FastSpeechEngine:
+    """Our non-autoregressive model: the flow plan's durations go straight in (exact to a 12.5 ms
+    frame, boundaries rounded cumulatively so errors never add up), no warping needed."""
+
+    name = "fast"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, threads: int = 1, weights: Path | None = None):
+        self.net = TacotronModel(weights, threads, kind="fastspeech")
+        self._vocab = load_vocab()
+
+    def voices(self) -> list[Voice]:
+        return [Voice(v, self.name, f"our FastSpeech-lite, speaker '{v}'") for v in self.net.voices]
+
+    def _speaker(self, voice: str) -> int:
+        if voice not in self.net.voices:
+            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.net.voices)}")
+        return self.net.voices.index(voice)
+
+    def natural_timing(self, line: Line, voice: str) -> Alignment:
+        ids, where = line_tokens(line, self._vocab)
+        _, fpt = self.net.infer_durations(ids, self._speaker(voice))
+        secs = fpt * HOP_SECONDS
+        phon = phoneme_seconds(ids, where, secs, self._vocab[" "])
+        return from_durations(phon, [s.vowel_index for s in line.syllables], lead_in=float(secs[0]),
+                              total=float(secs.sum()))
+
+    def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
+             lead_in: float, tail: float) -> SungLine:
+        ids, where = line_tokens(line, self._vocab)
+        speaker = self._speaker(voice)
+        _, natural = self.net.infer_durations(ids, speaker)
+        target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, natural, self._vocab[" "])
+        bounds = np.round(np.cumsum(target) / HOP_SECONDS).astype(int)  # cumulative: no drift
+        fpt = np.diff(np.concatenate([[0], bounds]))
+        feats, _ = self.net.infer_durations(ids, speaker, fpt)
+        audio = world_synthesize(feats)
+        # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the plan)
+        secs = fpt * HOP_SECONDS
+        al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],
+                            lead_in=float(secs[0]), total=len(audio) / SAMPLE_RATE)
+        return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)

@@ -18,7 +18,8 @@ from ...text import analyze_line
 
 
 def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path | None = None, limit: int | None = None) -> dict:
-    from ..kokoro import FRAME, KokoroEngine, line_tokens
+    from ..kokoro import FRAME, KokoroEngine
+    from ..tokens import line_tokens
     from .engine import TacotronModel
 
     p = Path(path or "")

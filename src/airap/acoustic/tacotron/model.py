@@ -65,6 +65,24 @@ class Encoder(nn.Module):
         return nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0]
 
 
+class DurationPredictor(nn.Module):
+    """Per-token log(1 + decoder steps), FastSpeech-style (2 convs + linear on the encoder output).
+    In Tacotron it bounds how long attention may dwell on a token at inference; in the
+    non-autoregressive model it sets the durations (when the flow plan does not)."""
+
+    def __init__(self, dim: int, hidden: int = 128):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv1d(dim, hidden, 3, padding=1), nn.Conv1d(hidden, hidden, 3, padding=1)])
+        self.norms = nn.ModuleList([nn.LayerNorm(hidden), nn.LayerNorm(hidden)])
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, memory):  # [B, T, C] -> [B, T]
+        x = memory.transpose(1, 2)
+        for conv, norm in zip(self.convs, self.norms):
+            x = F.dropout(norm(F.relu(conv(x)).transpose(1, 2)).transpose(1, 2), 0.1, self.training)
+        return self.out(x.transpose(1, 2)).squeeze(2)
+
+
 class Prenet(nn.Module):
     def __init__(self, dim_in: int, dim: int):
         super().__init__()
@@ -137,12 +155,15 @@ class Decoder(nn.Module):
         return torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(attn, 1)
 
     @torch.no_grad()
-    def infer(self, memory, use_mask: bool = True, max_steps: int | None = None):
+    def infer(self, memory, use_mask: bool = True, max_steps: int | None = None, max_dwell=None):
         """Free-running, batch of one. The mask keeps attention in [p - back, p + ahead] around a
-        pointer p that follows the argmax and never moves back, so no token is skipped or revisited;
-        stop is accepted only once the pointer has reached the last tokens."""
+        pointer p that follows the argmax and never moves back, so no token is revisited; with
+        ahead = 1 no token can be skipped either. ``max_dwell[k]`` (steps, from the duration head)
+        moves the pointer on when attention stalls on token k, so it cannot get stuck. Stop is
+        accepted only once the pointer has reached the last tokens."""
         cfg = self.cfg
         t = memory.shape[1]
+        dwell = 0
         s = self._init(memory)
         processed = self.attention.memory(memory)
         prev = memory.new_zeros(1, cfg.n_features * cfg.reduction)
@@ -160,7 +181,13 @@ class Decoder(nn.Module):
             frames.append(f)
             attn.append(s["w"][0])
             peak = int(s["w"][0].argmax())
-            pointer = max(pointer, peak) if use_mask else peak
+            if use_mask:
+                dwell = dwell + 1 if peak <= pointer else 1
+                pointer = max(pointer, peak)
+                if max_dwell is not None and dwell >= max_dwell[pointer] and pointer < t - 1:
+                    pointer, dwell = pointer + 1, 0  # stalled: move on (only ever forwards)
+            else:
+                pointer = peak
             prev = f
             at_end = pointer >= t - 2
             if torch.sigmoid(g)[0] > 0.5 and (at_end or not use_mask):
@@ -179,6 +206,7 @@ class Tacotron2(nn.Module):
         self.speaker_proj = nn.Linear(cfg.speaker_dim, cfg.encoder_dim)
         self.decoder = Decoder(cfg)
         self.postnet = Postnet(cfg)
+        self.duration = DurationPredictor(cfg.encoder_dim)
 
     def encode(self, ids, lengths, speaker):
         memory = self.encoder(self.embedding(ids), lengths)
@@ -190,11 +218,79 @@ class Tacotron2(nn.Module):
         b, steps, _ = targets.shape
         frames, gates, attn = self.decoder(memory, pad_mask, targets)
         frames = frames.reshape(b, steps * self.cfg.reduction, self.cfg.n_features)
-        return frames, frames + self.postnet(frames), gates, attn
+        return frames, frames + self.postnet(frames), gates, attn, self.duration(memory)
 
     @torch.no_grad()
     def infer(self, ids, speaker, use_mask: bool = True):
         memory = self.encode(ids, torch.tensor([ids.shape[1]]), speaker)
-        frames, attn, stopped = self.decoder.infer(memory, use_mask)
+        expected = torch.expm1(self.duration(memory)[0]).clamp_min(1.0)
+        max_dwell = (2.0 * expected + 3).round().long().tolist()
+        frames, attn, stopped = self.decoder.infer(memory, use_mask, max_dwell=max_dwell)
         frames = frames.reshape(1, -1, self.cfg.n_features)
         return (frames + self.postnet(frames))[0], attn, stopped
+
+
+class FastSpeechLite(nn.Module):
+    """Non-autoregressive acoustic model on the same encoder: durations (teacher's at training,
+    predicted or planned at inference) expand the encoder states frame by frame; a per-token pitch
+    (mean log F0) is an input too, predicted when not given; convolutions map the expanded states
+    to WORLD features. No exposure bias, parallel in time, and durations are exact by design."""
+
+    def __init__(self, cfg: TacotronConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embedding = nn.Embedding(cfg.n_symbols, cfg.symbol_dim, padding_idx=0)
+        self.speaker = nn.Embedding(cfg.n_speakers, cfg.speaker_dim)
+        self.encoder = Encoder(cfg)
+        self.speaker_proj = nn.Linear(cfg.speaker_dim, cfg.encoder_dim)
+        self.duration = DurationPredictor(cfg.encoder_dim)
+        self.pitch = DurationPredictor(cfg.encoder_dim)  # same shape of head: one value per token
+        self.pitch_embed = nn.Conv1d(1, cfg.encoder_dim, 3, padding=1)
+        dim = cfg.decoder_rnn_dim
+        self.inp = nn.Linear(cfg.encoder_dim + 1, dim)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, 5, padding=2) for _ in range(4))
+        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(4))
+        self.out = nn.Linear(dim, cfg.n_features)
+        self.postnet = Postnet(cfg)
+
+    def encode(self, ids, lengths, speaker):
+        memory = self.encoder(self.embedding(ids), lengths)
+        return memory + self.speaker_proj(self.speaker(speaker)).unsqueeze(1)
+
+    def expand(self, memory, frames_per_token):
+        """Length regulator: token k is repeated frames_per_token[k] times (feature frames), with its
+        relative position inside the token as an extra channel (where in the phoneme we are)."""
+        out = []
+        for b in range(memory.shape[0]):
+            reps = frames_per_token[b].clamp_min(0)
+            x = torch.repeat_interleave(memory[b], reps, dim=0)
+            pos = torch.cat([torch.arange(int(r)) / max(int(r), 1) for r in reps]) if int(reps.sum()) else torch.zeros(0)
+            out.append(torch.cat([x, pos.unsqueeze(1)], 1))
+        return nn.utils.rnn.pad_sequence(out, batch_first=True)
+
+    def decode(self, expanded):
+        x = self.inp(expanded)
+        for conv, norm in zip(self.convs, self.norms):
+            x = x + F.dropout(norm(F.relu(conv(x.transpose(1, 2)).transpose(1, 2))), 0.1, self.training)
+        frames = self.out(x)
+        return frames, frames + self.postnet(frames)
+
+    def forward(self, ids, lengths, speaker, frames_per_token, token_pitch):
+        memory = self.encode(ids, lengths, speaker)
+        log_dur, pitch = self.duration(memory), self.pitch(memory)
+        memory = memory + self.pitch_embed(token_pitch.unsqueeze(1)).transpose(1, 2)
+        frames, post = self.decode(self.expand(memory, frames_per_token))
+        return frames, post, log_dur, pitch
+
+    @torch.no_grad()
+    def infer(self, ids, speaker, frames_per_token=None, token_pitch=None, pitch_shift: float = 0.0):
+        """frames_per_token: feature frames (12.5 ms) per token; None = predicted natural durations."""
+        memory = self.encode(ids, torch.tensor([ids.shape[1]]), speaker)
+        if frames_per_token is None:
+            steps = torch.expm1(self.duration(memory)).clamp_min(1.0).round()
+            frames_per_token = (steps * self.cfg.reduction).long()
+        if token_pitch is None:
+            token_pitch = self.pitch(memory) + pitch_shift
+        memory = memory + self.pitch_embed(token_pitch.unsqueeze(1)).transpose(1, 2)
+        _, post = self.decode(self.expand(memory, frames_per_token))
+        return post[0], frames_per_token[0]

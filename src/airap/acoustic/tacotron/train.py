@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from .config import TINY, TacotronConfig, TrainConfig
 from .corpus import load
-from .model import Tacotron2
+from .model import FastSpeechLite, Tacotron2
 
 
 def feature_stats(utts: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +45,8 @@ def make_batch(utts: list[dict], cfg: TacotronConfig, mean, std):
     frame_mask = torch.zeros(b, steps * r)
     step_mask = torch.zeros(b, steps)
     att_target = torch.zeros(b, steps, dtype=torch.long)
+    token_frames = torch.zeros(b, t_max, dtype=torch.long)  # teacher decoder steps per token
+    token_pitch = torch.zeros(b, t_max)  # mean normalised log F0 over the token's frames
     for i, u in enumerate(utts):
         n = len(u["ids"])
         ids[i, :n] = torch.from_numpy(u["ids"])
@@ -56,25 +58,47 @@ def make_batch(utts: list[dict], cfg: TacotronConfig, mean, std):
         step_mask[i, :k] = 1
         gate[i, k - 1 :] = 1
         att_target[i, :k] = torch.from_numpy(np.repeat(np.arange(n), u["frames"]))
+        token_frames[i, :n] = torch.from_numpy(u["frames"])
+        starts = np.concatenate([[0], np.cumsum(u["frames"])[:-1]]) * r
+        lf0 = f[:, 0]
+        token_pitch[i, :n] = torch.from_numpy(np.array([lf0[a : a + d * r].mean() for a, d in zip(starts, u["frames"])],
+                                                       dtype=np.float32))
     speaker = torch.tensor([u["speaker"] for u in utts])
-    return ids, lengths, speaker, feats, gate, frame_mask, step_mask, att_target
+    return ids, lengths, speaker, feats, gate, frame_mask, step_mask, att_target, token_frames, token_pitch
 
 
-def losses(model: Tacotron2, batch, tcfg: TrainConfig):
-    ids, lengths, speaker, feats, gate, frame_mask, step_mask, att_target = batch
+def _token_mse(pred, target, lengths):
+    mask = (torch.arange(pred.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)).float()
+    return (((pred - target) ** 2) * mask).sum() / mask.sum()
+
+
+def losses(model, batch, tcfg: TrainConfig):
+    ids, lengths, speaker, feats, gate, frame_mask, step_mask, att_target, token_frames, token_pitch = batch
     r = model.cfg.reduction
-    targets = feats.reshape(feats.shape[0], -1, r * feats.shape[2])
-    out, post, gate_logits, attn = model(ids, lengths, speaker, targets)
     m = frame_mask.unsqueeze(2)
     denom = m.sum() * feats.shape[2]
+    log_frames = torch.log1p(token_frames.float())
+    if isinstance(model, FastSpeechLite):
+        out, post, log_dur, pitch = model(ids, lengths, speaker, token_frames * r, token_pitch)
+        n = min(out.shape[1], feats.shape[1])
+        feat_loss = ((out[:, :n] - feats[:, :n]).abs() * m[:, :n]).sum() / denom
+        post_loss = ((post[:, :n] - feats[:, :n]).abs() * m[:, :n]).sum() / denom
+        dur_loss = _token_mse(log_dur, log_frames, lengths)
+        pitch_loss = _token_mse(pitch, token_pitch, lengths)
+        total = feat_loss + post_loss + dur_loss + pitch_loss
+        return total, {"feat": feat_loss.item(), "post": post_loss.item(), "dur": dur_loss.item(), "pitch": pitch_loss.item()}
+    targets = feats.reshape(feats.shape[0], -1, r * feats.shape[2])
+    out, post, gate_logits, attn, log_dur = model(ids, lengths, speaker, targets)
     feat_loss = ((out - feats).abs() * m).sum() / denom
     post_loss = ((post - feats).abs() * m).sum() / denom
+    dur_loss = _token_mse(log_dur, log_frames, lengths)
     gate_loss = (F.binary_cross_entropy_with_logits(gate_logits, gate, reduction="none",
                                                     pos_weight=torch.tensor(tcfg.stop_pos_weight)) * step_mask).sum() / step_mask.sum()
     picked = attn.gather(2, att_target.unsqueeze(2)).squeeze(2).clamp_min(1e-6)
     att_loss = -(picked.log() * step_mask).sum() / step_mask.sum()
-    total = feat_loss + post_loss + gate_loss + tcfg.attention_weight * att_loss
-    return total, {"feat": feat_loss.item(), "post": post_loss.item(), "gate": gate_loss.item(), "att": att_loss.item()}
+    total = feat_loss + post_loss + gate_loss + tcfg.attention_weight * att_loss + dur_loss
+    return total, {"feat": feat_loss.item(), "post": post_loss.item(), "gate": gate_loss.item(), "att": att_loss.item(),
+                   "dur": dur_loss.item()}
 
 
 def batches(utts: list[dict], size: int, rng: random.Random):
@@ -88,13 +112,14 @@ def batches(utts: list[dict], size: int, rng: random.Random):
 
 def save(path: Path, model, opt, step, mean, std, cfg, tcfg, metrics, rng_state):
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "mean": mean, "std": std,
+    kind = "fastspeech" if isinstance(model, FastSpeechLite) else "tacotron"
+    torch.save({"kind": kind, "model": model.state_dict(), "opt": opt.state_dict(), "step": step, "mean": mean, "std": std,
                 "config": asdict(cfg), "train_config": asdict(tcfg), "metrics": metrics, "rng": rng_state}, tmp)
     tmp.replace(path)
 
 
 def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minutes: float, max_steps: int | None = None,
-          log=print) -> dict:
+          log=print, kind: str = "tacotron") -> dict:
     torch.set_num_threads(tcfg.threads)
     out.mkdir(parents=True, exist_ok=True)
     utts = [u for u in load(corpus) if 2 * int(u["frames"].sum()) <= tcfg.max_frames]
@@ -102,14 +127,17 @@ def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minut
         raise SystemExit(f"no utterances in {corpus}")
     rng = random.Random(tcfg.seed)
     torch.manual_seed(tcfg.seed)
-    model = Tacotron2(cfg)
+    model = FastSpeechLite(cfg) if kind == "fastspeech" else Tacotron2(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     step, metrics = 0, {}
     ckpt = out / "last.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
+        missing, _ = model.load_state_dict(state["model"], strict=False)
+        if missing:  # the architecture grew (a new head): keep the weights, restart the optimizer
+            log(f"new parameters initialised: {sorted({k.split('.')[0] for k in missing})}")
+        else:
+            opt.load_state_dict(state["opt"])
         step, mean, std, metrics = state["step"], state["mean"], state["std"], state["metrics"]
         rng.setstate(state["rng"])
         log(f"resumed at step {step}")
@@ -160,13 +188,15 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--tiny", action="store_true")
+    ap.add_argument("--model", choices=["tacotron", "fastspeech"], default="tacotron")
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=None)
     a = ap.parse_args()
     tcfg = replace(TrainConfig(), threads=a.threads, **({"batch_size": a.batch} if a.batch else {}))
-    result = train(Path(a.corpus), Path(a.out), TINY if a.tiny else TacotronConfig(), tcfg, a.minutes, a.steps)
+    result = train(Path(a.corpus), Path(a.out), TINY if a.tiny else TacotronConfig(), tcfg, a.minutes, a.steps,
+                   kind=a.model)
     print(json.dumps({"step": result["step"]}))
 
 
