@@ -10,7 +10,7 @@ apt_pkgs="libfluidsynth3 timgm6mb-soundfont"
 for arg in "$@"; do
   case "$arg" in
     --dev) extras="$extras,dev,serve"; apt_pkgs="$apt_pkgs chromium" ;;
-    --train) extras="$extras,train" ;;
+    --train) extras="$extras,train"; apt_pkgs="$apt_pkgs fortunes fortunes-zh" ;;
   esac
 done
 need_apt=0
@@ -23,6 +23,6 @@ fi
 [ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 # torch must come from the local CPU build (any other spec pulls a multi-GB CUDA build)
-case ",$extras," in *,train,*) .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true ;; esac
+case ",$extras," in *,train,*|*,dev,*) .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true ;; esac
 .venv/bin/pip install -q --disable-pip-version-check -e ".[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import airap, fluidsynth, onnxruntime" && echo "airap is set up (.venv/bin/airap)"

@@ -145,6 +145,28 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_corpus(args) -> int:
+    from .acoustic.tacotron.corpus import build
+
+    build(Path(args.out), max_utterances=args.max, threads=args.threads)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from dataclasses import replace
+
+    try:
+        from .acoustic.tacotron.config import TINY, TacotronConfig, TrainConfig
+        from .acoustic.tacotron.train import train
+    except ImportError:
+        raise AirapError("training needs PyTorch: bash scripts/setup.sh --train") from None
+    tcfg = replace(TrainConfig(), threads=args.threads)
+    result = train(Path(args.corpus), Path(args.out), TINY if args.tiny else TacotronConfig(), tcfg, args.minutes,
+                   args.steps, kind=args.model)
+    print(json.dumps({"step": result["step"]}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="airap", description="AI rap generator: lyrics + voice + beat -> rap track")
     sub = p.add_subparsers(dest="command", required=True)
@@ -183,6 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--ray", action="store_true", help="run jobs on Ray Serve (RAY_ADDRESS, or a local Ray)")
     sv.add_argument("--jobs-dir", default=None, help="where jobs and results live (default ./airap-jobs)")
     sv.set_defaults(func=cmd_serve)
+
+    c = sub.add_parser("corpus", help="`airap corpus build`: synthesise the teacher corpus (resumable)")
+    c.add_argument("action", choices=["build"])
+    c.add_argument("--out", default="corpus")
+    c.add_argument("--max", type=int, default=None, help="stop after N utterances")
+    c.add_argument("--threads", type=int, default=1)
+    c.set_defaults(func=cmd_corpus)
+
+    t = sub.add_parser("train", help="train our acoustic model on a corpus (resumes from OUT/last.pt)")
+    t.add_argument("--corpus", default="corpus")
+    t.add_argument("--out", default="runs/tacotron")
+    t.add_argument("--model", choices=["tacotron", "fastspeech"], default="tacotron")
+    t.add_argument("--minutes", type=float, default=60)
+    t.add_argument("--steps", type=int, default=None)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--tiny", action="store_true", help="the tiny config used by the CI test")
+    t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="`airap eval DIR` (WER/CER of a render) or `airap eval alignment LINES.txt`")
     e.add_argument("target", help="a render folder, or the word 'alignment'")

@@ -37,6 +37,10 @@ class CorpusRecipe:
 
 
 def english_lines() -> list[str]:
+    if not FORTUNES.is_dir():
+        from ...errors import SetupError
+
+        raise SetupError("the corpus text comes from Debian: apt-get install fortunes fortunes-zh")
     out = set()
     for f in sorted(FORTUNES.iterdir()):
         if "." in f.name or f.name in ZH_FILES or f.is_dir():
@@ -103,10 +107,33 @@ def splits(recipe: CorpusRecipe) -> tuple[list[tuple[str, str]], list[tuple[str,
     return train, heldout
 
 
-def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
-          threads: int = 1, log=print) -> None:
+def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str, ...]) -> dict | None:
+    """One teacher reading -> {ids, frames, speaker, feats, text, lang} (None if nothing voiceable)."""
     from ...text import analyze_line
     from ...waveform import world_features
+
+    try:
+        line, _ = analyze_line(text, lang)
+    except Exception:  # a corpus line the front-end rejects is skipped, not fatal
+        return None
+    if line is None:
+        return None
+    ids, frames, audio = engine.teacher_read(line, voices[speaker])
+    feats = world_features(audio, frames=2 * int(sum(frames)))
+    return {"ids": np.asarray(ids, np.int16), "frames": np.asarray(frames, np.int16), "speaker": speaker,
+            "feats": feats.astype(np.float16), "text": text, "lang": lang}
+
+
+def write_shard(path: Path, utts: list[dict]) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    obj = lambda key: np.array([u[key] for u in utts] + [None], dtype=object)[:-1]  # noqa: E731 (ragged arrays)
+    np.savez(tmp, ids=obj("ids"), frames=obj("frames"), speaker=np.array([u["speaker"] for u in utts]),
+             feats=obj("feats"), text=np.array([u["text"] for u in utts]), lang=np.array([u["lang"] for u in utts]))
+    tmp.replace(path)
+
+
+def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
+          threads: int = 1, log=print) -> None:
     from ..kokoro import KokoroEngine
 
     out_dir = Path(out_dir)
@@ -124,32 +151,15 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
         path = out_dir / f"shard_{shard // SHARD:05d}.npz"
         if path.exists():
             continue
-        items: dict[str, list] = {"ids": [], "frames": [], "speaker": [], "feats": [], "text": [], "lang": []}
-        audio_s = 0.0
+        utts, audio_s = [], 0.0
         for i in range(shard, min(shard + SHARD, total)):
             lang, text = train[i]
-            try:
-                line, _ = analyze_line(text, lang)
-            except Exception:
-                continue
-            if line is None:
-                continue
-            voice = recipe.voices[speakers[i]]
-            ids, frames, audio = engine.teacher_read(line, voice)
-            feats = world_features(audio, frames=2 * int(sum(frames)))
-            items["ids"].append(np.asarray(ids, np.int16))
-            items["frames"].append(np.asarray(frames, np.int16))
-            items["speaker"].append(speakers[i])
-            items["feats"].append(feats.astype(np.float16))
-            items["text"].append(text)
-            items["lang"].append(lang)
-            audio_s += len(audio) / 24000
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, ids=np.array(items["ids"], dtype=object), frames=np.array(items["frames"], dtype=object),
-                 speaker=np.array(items["speaker"]), feats=np.array(items["feats"], dtype=object),
-                 text=np.array(items["text"]), lang=np.array(items["lang"]))
-        tmp.replace(path)
-        log(f"shard {shard // SHARD}: {len(items['ids'])} utterances, {audio_s:.0f} s audio, "
+            utt = make_utterance(engine, text, lang, speakers[i], recipe.voices)
+            if utt is not None:
+                utts.append(utt)
+                audio_s += utt["frames"].sum() * 0.025
+        write_shard(path, utts)
+        log(f"shard {shard // SHARD}: {len(utts)} utterances, {audio_s:.0f} s audio, "
             f"{time.time() - t0:.0f} s elapsed")
 
 

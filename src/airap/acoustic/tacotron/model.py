@@ -168,27 +168,36 @@ class Decoder(nn.Module):
         processed = self.attention.memory(memory)
         prev = memory.new_zeros(1, cfg.n_features * cfg.reduction)
         max_steps = max_steps or int(cfg.max_steps_per_token * t) + 10
+        if max_dwell is not None:
+            max_steps = max(max_steps, int(sum(max_dwell)) + 10)
         pointer = 0
+        forced = False
         frames, attn = [], []
         stopped = False
         positions = torch.arange(t)
         for _ in range(max_steps):
             if use_mask:
-                window = (positions < pointer - cfg.mask_back) | (positions > pointer + cfg.mask_ahead)
+                ahead = 0 if forced else cfg.mask_ahead  # a token we forced onto keeps at least one step
+                window = (positions < pointer - cfg.mask_back) | (positions > pointer + ahead)
             else:
                 window = torch.zeros(t, dtype=torch.bool)
             f, g = self.step(s, prev, memory, processed, window.unsqueeze(0))
             frames.append(f)
             attn.append(s["w"][0])
             peak = int(s["w"][0].argmax())
+            prev = f
             if use_mask:
                 dwell = dwell + 1 if peak <= pointer else 1
                 pointer = max(pointer, peak)
-                if max_dwell is not None and dwell >= max_dwell[pointer] and pointer < t - 1:
-                    pointer, dwell = pointer + 1, 0  # stalled: move on (only ever forwards)
+                if max_dwell is not None and dwell >= max_dwell[pointer]:
+                    if pointer == t - 1:  # dwelt its full time on the final token: that is the end
+                        stopped = True
+                        break
+                    pointer, dwell, forced = pointer + 1, 0, True  # stalled: move on (only ever forwards)
+                    continue
+                forced = False
             else:
                 pointer = peak
-            prev = f
             at_end = pointer >= t - 2
             if torch.sigmoid(g)[0] > 0.5 and (at_end or not use_mask):
                 stopped = True
@@ -224,7 +233,7 @@ class Tacotron2(nn.Module):
     def infer(self, ids, speaker, use_mask: bool = True):
         memory = self.encode(ids, torch.tensor([ids.shape[1]]), speaker)
         expected = torch.expm1(self.duration(memory)[0]).clamp_min(1.0)
-        max_dwell = (2.0 * expected + 3).round().long().tolist()
+        max_dwell = (1.5 * expected + 2).round().long().tolist()
         frames, attn, stopped = self.decoder.infer(memory, use_mask, max_dwell=max_dwell)
         frames = frames.reshape(1, -1, self.cfg.n_features)
         return (frames + self.postnet(frames))[0], attn, stopped
