@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import numpy as np
 import soundfile as sf
+
 from _server import Server, request
 
 INJECTIONS = ["'; DROP TABLE jobs; --", "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x/a}",

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from _server import Server, request
 
 VERSE = """Yo, I came to rock the beat, every syllable in place
