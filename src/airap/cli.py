@@ -115,7 +115,8 @@ def cmd_eval(args) -> int:
 
         if not args.path:
             raise AirapError("usage: airap eval alignment LINES.txt [--no-mask] [--json]")
-        report = evaluate_alignment_file(args.path, mask=not args.no_mask, limit=args.limit)
+        report = evaluate_alignment_file(args.path, mask=not args.no_mask, limit=args.limit, window=args.window,
+                                         weights=Path(args.weights) if args.weights else None)
     else:
         from .evaluate import evaluate_render
 
@@ -228,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("path", nargs="?", help="lines file for 'alignment'")
     e.add_argument("--no-mask", action="store_true", help="alignment: free attention (the baseline)")
     e.add_argument("--limit", type=int, default=None, help="alignment: only the first N lines")
+    e.add_argument("--window", type=int, default=None, help="alignment: tokens the mask lets attention look ahead")
+    e.add_argument("--weights", default=None, help="alignment: a checkpoint instead of the shipped weights")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
     return p

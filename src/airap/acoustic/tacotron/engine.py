@@ -34,7 +34,7 @@ def default_weights(kind: str = "tacotron") -> Path:
 class TacotronModel:
     """Weights + feature statistics + voices of one of our models (kind 'tacotron' or 'fastspeech')."""
 
-    def __init__(self, path: Path | None = None, threads: int = 1, kind: str = "tacotron"):
+    def __init__(self, path: Path | None = None, threads: int = 1, kind: str = "tacotron", mask_ahead: int | None = None):
         try:
             import torch
         except ImportError:
@@ -48,7 +48,11 @@ class TacotronModel:
         torch.set_num_threads(threads)
         state = torch.load(path, map_location="cpu", weights_only=False)
         self.kind = state.get("kind", "tacotron")
-        self.cfg = TacotronConfig(**state["config"])
+        # the inference window is an inference setting, not part of what was trained
+        from dataclasses import replace
+
+        self.cfg = replace(TacotronConfig(**state["config"]),
+                           mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead)
         self.model = (FastSpeechLite if self.kind == "fastspeech" else Tacotron2)(self.cfg)
         self.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
         self.model.eval()

@@ -13,11 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ...align import check_health
 from ...errors import InputError
 from ...text import analyze_line
 
 
-def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path | None = None, limit: int | None = None) -> dict:
+def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path | None = None, limit: int | None = None,
+                            window: int | None = None, batch: int = 48) -> dict:
+    import torch
+
     from ..kokoro import FRAME, KokoroEngine
     from ..tokens import line_tokens
     from .engine import TacotronModel
@@ -28,33 +32,39 @@ def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path |
     texts = [t.strip() for t in p.read_text(encoding="utf-8").splitlines() if t.strip()]
     if limit:
         texts = texts[:limit]
-    net = TacotronModel(weights)
+    net = TacotronModel(weights, mask_ahead=window)
     teacher = KokoroEngine()
-    failures, passed, n = [], 0, 0
-    focus = []
-    t0 = time.time()
-    for i, text in enumerate(texts):
+    failures: list[dict] = []
+    items = []
+    for text in texts:
         try:
             line, _ = analyze_line(text)
         except InputError as e:
             failures.append({"line": text, "reason": f"front-end: {e}"})
-            n += 1
             continue
         if line is None:
             continue
-        n += 1
         ids, _ = line_tokens(line, teacher._vocab)
         expected = float(np.maximum(np.round(teacher._predict(ids, "kumo") / FRAME), 1).sum())
-        speaker = i % max(1, len(net.voices))
-        _, attn, stopped = net.infer(ids, speaker, use_mask=mask)
-        from ...align import check_health
-
-        h = check_health(attn, stopped, expected_steps=int(expected))
-        focus.append(h.focus_rate)
-        if h.ok:
-            passed += 1
-        else:
-            failures.append({"line": text, "reason": h.reason()})
-    return {"lines": n, "mask": mask, "accuracy": round(passed / max(n, 1), 4), "passed": passed,
+        items.append((text, ids, expected))
+    torch.manual_seed(0)
+    t0 = time.time()
+    passed, focus, ratios = 0, [], []
+    order = sorted(range(len(items)), key=lambda i: len(items[i][1]))  # similar lengths per batch
+    for k in range(0, len(order), batch):
+        group = [items[i] for i in order[k : k + batch]]
+        results = net.model.infer_batch([g[1] for g in group], [i % len(net.voices) for i in order[k : k + batch]], mask)
+        for (text, _, expected), (attn, stopped) in zip(group, results):
+            h = check_health(attn, stopped, expected_steps=int(expected))
+            focus.append(h.focus_rate)
+            ratios.append(h.length_ratio)
+            if h.ok:
+                passed += 1
+            else:
+                failures.append({"line": text, "reason": h.reason()})
+    n = len(items) + sum(1 for f in failures if f["reason"].startswith("front-end"))
+    return {"lines": n, "mask": mask, "window": [-net.cfg.mask_back, net.cfg.mask_ahead] if mask else None,
+            "accuracy": round(passed / max(n, 1), 4), "passed": passed,
             "mean_focus_rate": round(float(np.mean(focus)) if focus else 0.0, 4),
-            "seconds": round(time.time() - t0, 1), "failures": failures}
+            "median_length_ratio": round(float(np.median(ratios)) if ratios else 0.0, 3),
+            "decode_seconds": round(time.time() - t0, 1), "failures": failures}

@@ -205,6 +205,67 @@ class Decoder(nn.Module):
         return torch.cat(frames, 0), torch.stack(attn, 0), stopped
 
 
+    @torch.no_grad()
+    def infer_batch(self, memory, lengths, use_mask: bool = True, max_dwell=None, max_steps: int | None = None):
+        """The same free-running decoding for a batch (evaluation of thousands of lines). Returns a
+        list of (attention [steps, tokens], stopped) per item."""
+        cfg = self.cfg
+        b, t, _ = memory.shape
+        s = self._init(memory)
+        processed = self.attention.memory(memory)
+        prev = memory.new_zeros(b, cfg.n_features * cfg.reduction)
+        lengths = lengths.long()
+        limit = (cfg.max_steps_per_token * lengths.float()).long() + 10
+        if max_dwell is not None:
+            limit = torch.maximum(limit, max_dwell.sum(1) + 10)
+        max_steps = max_steps or int(limit.max())
+        pointer = torch.zeros(b, dtype=torch.long)
+        dwell = torch.zeros(b, dtype=torch.long)
+        forced = torch.zeros(b, dtype=torch.bool)
+        done = torch.zeros(b, dtype=torch.bool)
+        stopped = torch.zeros(b, dtype=torch.bool)
+        n_steps = torch.zeros(b, dtype=torch.long)
+        positions = torch.arange(t).unsqueeze(0)
+        pad = positions >= lengths.unsqueeze(1)
+        attn = []
+        for step in range(max_steps):
+            if use_mask:
+                ahead = torch.where(forced, 0, cfg.mask_ahead).unsqueeze(1)
+                window = (positions < (pointer - cfg.mask_back).unsqueeze(1)) | (positions > (pointer.unsqueeze(1) + ahead))
+            else:
+                window = torch.zeros(b, t, dtype=torch.bool)
+            f, g = self.step(s, prev, memory, processed, window | pad)
+            prev = f
+            attn.append(s["w"].clone())
+            n_steps += (~done).long()
+            peak = s["w"].argmax(1)
+            if use_mask:
+                dwell = torch.where(peak <= pointer, dwell + 1, torch.ones_like(dwell))
+                pointer = torch.maximum(pointer, peak)
+                forced[:] = False
+                if max_dwell is not None:
+                    stall = dwell >= max_dwell.gather(1, pointer.unsqueeze(1)).squeeze(1)
+                    at_last = pointer >= lengths - 1
+                    end_now = stall & at_last & ~done
+                    stopped |= end_now
+                    done |= end_now
+                    move = stall & ~at_last
+                    pointer = torch.where(move, pointer + 1, pointer)
+                    dwell = torch.where(move, torch.zeros_like(dwell), dwell)
+                    forced = move
+                gate_ok = (torch.sigmoid(g) > 0.5) & (pointer >= lengths - 2) & ~forced
+            else:
+                pointer = peak
+                gate_ok = torch.sigmoid(g) > 0.5
+            end_now = gate_ok & ~done
+            stopped |= end_now
+            done |= end_now | (n_steps >= limit)
+            if bool(done.all()):
+                break
+        attn = torch.stack(attn, 1)  # [B, steps, T]
+        return [(attn[i, : int(n_steps[i]), : int(lengths[i])].numpy(), bool(stopped[i])) for i in range(b)]
+
+
 class Tacotron2(nn.Module):
     def __init__(self, cfg: TacotronConfig):
         super().__init__()
@@ -229,11 +290,22 @@ class Tacotron2(nn.Module):
         frames = frames.reshape(b, steps * self.cfg.reduction, self.cfg.n_features)
         return frames, frames + self.postnet(frames), gates, attn, self.duration(memory)
 
+    def max_dwell(self, memory):
+        """Steps attention may stay on each token before the pointer moves on: 1.5x the duration
+        head's estimate + 2 (generous: it only catches a stalled attention)."""
+        return (1.5 * torch.expm1(self.duration(memory)).clamp_min(1.0) + 2).round().long()
+
+    @torch.no_grad()
+    def infer_batch(self, ids_list, speakers, use_mask: bool = True):
+        lengths = torch.tensor([len(x) for x in ids_list])
+        ids = nn.utils.rnn.pad_sequence([torch.as_tensor(x) for x in ids_list], batch_first=True)
+        memory = self.encode(ids, lengths, torch.as_tensor(speakers))
+        return self.decoder.infer_batch(memory, lengths, use_mask, self.max_dwell(memory) if use_mask else None)
+
     @torch.no_grad()
     def infer(self, ids, speaker, use_mask: bool = True):
         memory = self.encode(ids, torch.tensor([ids.shape[1]]), speaker)
-        expected = torch.expm1(self.duration(memory)[0]).clamp_min(1.0)
-        max_dwell = (1.5 * expected + 2).round().long().tolist()
+        max_dwell = self.max_dwell(memory)[0].tolist()
         frames, attn, stopped = self.decoder.infer(memory, use_mask, max_dwell=max_dwell)
         frames = frames.reshape(1, -1, self.cfg.n_features)
         return (frames + self.postnet(frames))[0], attn, stopped
