@@ -228,7 +228,7 @@ class Decoder(nn.Module):
         positions = torch.arange(t).unsqueeze(0)
         pad = positions >= lengths.unsqueeze(1)
         attn = []
-        for step in range(max_steps):
+        for _ in range(max_steps):
             if use_mask:
                 ahead = torch.where(forced, 0, cfg.mask_ahead).unsqueeze(1)
                 window = (positions < (pointer - cfg.mask_back).unsqueeze(1)) | (positions > (pointer.unsqueeze(1) + ahead))
