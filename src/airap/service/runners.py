@@ -47,7 +47,10 @@ class LocalRunner:
             raise WorkerLost("a worker process died") from None
 
     def close(self) -> None:
+        procs = list(getattr(self._pool, "_processes", {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:  # a job in progress would otherwise keep its worker alive after we exit
+            p.terminate()
 
 
 class RayRunner:

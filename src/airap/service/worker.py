@@ -17,9 +17,22 @@ def renderer(engine: str = "kokoro"):
         return _renderers[engine]
 
 
+def _exit_with_parent() -> None:
+    """If the API process dies (even by SIGKILL), its workers must not live on as orphans."""
+    import os
+    import time
+
+    parent = os.getppid()
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def warm(engine: str = "kokoro") -> None:
     """Pool initializer: load models before the first job arrives."""
     import warnings
 
     warnings.filterwarnings("ignore")
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     renderer(engine)
