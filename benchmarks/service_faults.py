@@ -41,13 +41,20 @@ def main():
         ids = [submit(srv, s) for s in range(10, 16)]
         time.sleep(2.0)
         before = {i: json.loads(request(f"{srv.base}/v1/jobs/{i}")[1])["status"] for i in ids}
+        workers = srv.children()
         srv.stop(signal.SIGTERM)  # a restart: uvicorn stops, the worker pool is cancelled mid-job
+        time.sleep(3.0)
+        orphans = [p for p in workers if Path(f"/proc/{p}").exists()]
         srv2 = Server(jobs, workers=1)
         srv2.port, srv2.base = srv.port, srv.base
         srv2.start()
         final = {i: srv2.wait_job(i)["status"] for i in ids}
+        workers2 = srv2.children()
         srv2.stop()
+        time.sleep(3.0)
+        orphans += [p for p in workers2 if Path(f"/proc/{p}").exists()]
         out["restart_api_with_jobs_in_flight"] = {
+            "worker_processes_left_after_stops": len(orphans),
             "jobs": len(ids), "status_before_kill": before, "final_status": final,
             "lost": sum(1 for s in final.values() if s not in ("done", "failed"))}
     print(json.dumps(out, indent=1))
