@@ -46,3 +46,23 @@ def test_odd_formats_are_handled(tmp_path):
     sf.write(tmp_path / "s.wav", six, 192000)
     y, sr = load_instrumental(str(tmp_path / "s.wav"), 44100)
     assert y.shape[1] == 2 and abs(len(y) / sr - 5) < 0.01
+
+
+def test_two_hour_upload_is_refused_before_decoding(tmp_path):
+    import struct
+
+    sr = 8000
+    path = tmp_path / "two_hours.wav"
+    with sf.SoundFile(path, "w", sr, 1, "PCM_16") as f:
+        f.write(np.zeros(sr, np.int16))
+    data_bytes = sr * 7200 * 2
+    with open(path, "r+b") as f:  # a real 2-hour file, written sparsely (115 MB on paper, 16 kB on disk)
+        head = f.read(64)
+        at = head.find(b"data")
+        f.seek(4)
+        f.write(struct.pack("<I", 36 + data_bytes))
+        f.seek(at + 4)
+        f.write(struct.pack("<I", data_bytes))
+        f.truncate(at + 8 + data_bytes)
+    with pytest.raises(InputError, match="120 minutes"):
+        load_instrumental(str(path), 44100)
