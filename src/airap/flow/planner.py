@@ -30,6 +30,7 @@ MIN_INTERVAL = 0.05  # s: no two vowel onsets closer than this
 HOLD_WORD_END = 1.6  # stretch beyond this at a word end becomes a rest
 HOLD_IN_WORD = 2.2
 BAR_COST = 0.35
+ODD_PHRASE_COST = 0.3  # 3-, 5- or 7-bar lines break the 2/4-bar phrasing listeners expect
 MAX_BARS = 8
 W_SQUASH, W_STRETCH, W_STRONG, W_WEAK, W_RHYME, W_LATE = 1.3, 0.8, 0.6, 0.25, 0.8, 0.4
 
@@ -171,7 +172,7 @@ def plan_line(line: Line, natural: Alignment, grid: BeatGrid, first_bar: int, te
         slots, cost = _solve(line, natural, times, tpl)
         if slots is None:
             continue
-        cost += BAR_COST * b
+        cost += BAR_COST * b + (ODD_PHRASE_COST if b > 1 and b % 2 else 0.0)
         if best is None or cost < best[0]:
             best = (cost, b, slots, times)
         elif best is not None and b > best[1] + 1:
