@@ -163,7 +163,7 @@ def cmd_train(args) -> int:
         raise AirapError("training needs PyTorch: bash scripts/setup.sh --train") from None
     tcfg = replace(TrainConfig(), threads=args.threads)
     result = train(Path(args.corpus), Path(args.out), TINY if args.tiny else TacotronConfig(), tcfg, args.minutes,
-                   args.steps, kind=args.model)
+                   args.steps, kind=args.model, init=Path(args.init) if args.init else None)
     print(json.dumps({"step": result["step"]}))
     return 0
 
@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, default=None)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--tiny", action="store_true", help="the tiny config used by the CI test")
+    t.add_argument("--init", default=None, help="warm start from shipped weights, e.g. src/airap/models/fastspeech.pt")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="`airap eval DIR` (WER/CER of a render) or `airap eval alignment LINES.txt`")

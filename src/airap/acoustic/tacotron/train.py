@@ -119,7 +119,7 @@ def save(path: Path, model, opt, step, mean, std, cfg, tcfg, metrics, rng_state)
 
 
 def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minutes: float, max_steps: int | None = None,
-          log=print, kind: str = "tacotron") -> dict:
+          log=print, kind: str = "tacotron", init: Path | None = None) -> dict:
     torch.set_num_threads(tcfg.threads)
     out.mkdir(parents=True, exist_ok=True)
     utts = [u for u in load(corpus) if 2 * int(u["frames"].sum()) <= tcfg.max_frames]
@@ -141,6 +141,12 @@ def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minut
         step, mean, std, metrics = state["step"], state["mean"], state["std"], state["metrics"]
         rng.setstate(state["rng"])
         log(f"resumed at step {step}")
+    elif init is not None:  # warm start from shipped fp16 weights (optimizer starts afresh)
+        state = torch.load(init, weights_only=False)
+        model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+        mean, std = np.asarray(state["mean"]), np.asarray(state["std"])
+        step = int(state.get("step", 0))
+        log(f"warm start from {init} (step {step})")
     else:
         mean, std = feature_stats(utts)
     log(f"{len(utts)} utterances, {sum(u['frames'].sum() for u in utts) * 0.025 / 3600:.2f} h, "
@@ -193,10 +199,11 @@ def main():
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--init", default=None, help="start from shipped weights (src/airap/models/<kind>.pt)")
     a = ap.parse_args()
     tcfg = replace(TrainConfig(), threads=a.threads, **({"batch_size": a.batch} if a.batch else {}))
     result = train(Path(a.corpus), Path(a.out), TINY if a.tiny else TacotronConfig(), tcfg, a.minutes, a.steps,
-                   kind=a.model)
+                   kind=a.model, init=Path(a.init) if a.init else None)
     print(json.dumps({"step": result["step"]}))
 
 
