@@ -30,11 +30,14 @@ seed_counter = iter(range(10**9))
 seed_lock = threading.Lock()
 
 
+ENGINE = "kokoro"
+
+
 def one_render(srv: Server) -> tuple[float, bool]:
     with seed_lock:
         seed = next(seed_counter)
     t0 = time.time()
-    status, body = request(srv.base + "/v1/jobs", {"lyrics": VERSE, "bpm": 92, "seed": seed})
+    status, body = request(srv.base + "/v1/jobs", {"lyrics": VERSE, "bpm": 92, "seed": seed, "engine": ENGINE})
     if status != 202:
         return time.time() - t0, False
     job = srv.wait_job(json.loads(body)["id"])
@@ -71,7 +74,10 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--step-seconds", type=float, default=150)
     ap.add_argument("--soak-minutes", type=float, default=10)
+    ap.add_argument("--engine", default="kokoro", choices=["kokoro", "fast", "tacotron"])
     a = ap.parse_args()
+    global ENGINE
+    ENGINE = a.engine
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         srv = Server(Path(tmp) / "jobs", workers=a.workers).start()
@@ -93,7 +99,7 @@ def main():
     per_core = best / cores
     daily, peak = 1_000_000, 5
     cores_needed = daily / 86400 * peak / per_core if per_core else None
-    print(json.dumps({"cores": cores, "workers": a.workers, "rising": steps, "saturation_renders_per_s": best,
+    print(json.dumps({"engine": a.engine, "cores": cores, "workers": a.workers, "rising": steps, "saturation_renders_per_s": best,
                       "renders_per_s_per_core": round(per_core, 4), "soak": soak,
                       "rss_mb_start": rss_start, "rss_mb_end": rss_end,
                       "capacity_1M_per_day_5x_peak_cores": round(cores_needed) if cores_needed else None}, indent=1))
