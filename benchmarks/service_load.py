@@ -16,15 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from _server import Server, request
-
-VERSE = """Yo, I came to rock the beat, every syllable in place
-Never skip a single word, keep it steady in the pace
-From the basement to the stage I been working on my craft
-Every line is on the grid, every rhyme is on the map
-Run it back, run it back, let the rhythm take control
-Run it back, run it back, this the flow that never fold
-Six thick thistle sticks and I still never slip
-Betty Botter bought some butter and she flipped it on the grip"""
+from render import EN as VERSE  # the same 8-line verse as the render benchmark
 
 seed_counter = iter(range(10**9))
 seed_lock = threading.Lock()

@@ -63,6 +63,11 @@ class TacotronModel:
         self.voices: list[str] = list(state.get("voices") or CorpusRecipe().voices)
         self.torch = torch
 
+    def speaker(self, voice: str) -> int:
+        if voice not in self.voices:
+            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.voices)}")
+        return self.voices.index(voice)
+
     def infer(self, ids: list[int], speaker: int, use_mask: bool = True):
         """-> (features [frames, dim] de-normalised, attention [steps, tokens], stopped)."""
         torch = self.torch
@@ -106,11 +111,6 @@ class TacotronEngine:
     def voices(self) -> list[Voice]:
         return [Voice(v, self.name, f"our Tacotron, speaker '{v}' (learnt from the Kokoro voice)") for v in self.net.voices]
 
-    def _speaker(self, voice: str) -> int:
-        if voice not in self.net.voices:
-            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.net.voices)}")
-        return self.net.voices.index(voice)
-
     def _run(self, line: Line, voice: str):
         ids, where = line_tokens(line, self._vocab)
         key = (tuple(ids), voice)
@@ -118,7 +118,7 @@ class TacotronEngine:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        feats, attn, stopped = self.net.infer(ids, self._speaker(voice))
+        feats, attn, stopped = self.net.infer(ids, self.net.speaker(voice))
         steps = durations_from_attention(attn)
         health = check_health(attn, stopped)
         result = (ids, where, feats, steps, health)
@@ -173,14 +173,9 @@ class FastSpeechEngine:
     def voices(self) -> list[Voice]:
         return [Voice(v, self.name, f"our FastSpeech-lite, speaker '{v}'") for v in self.net.voices]
 
-    def _speaker(self, voice: str) -> int:
-        if voice not in self.net.voices:
-            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.net.voices)}")
-        return self.net.voices.index(voice)
-
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         ids, where = line_tokens(line, self._vocab)
-        _, fpt = self.net.infer_durations(ids, self._speaker(voice))
+        _, fpt = self.net.infer_durations(ids, self.net.speaker(voice))
         secs = fpt * HOP_SECONDS
         phon = phoneme_seconds(ids, where, secs, self._vocab[" "])
         return from_durations(phon, [s.vowel_index for s in line.syllables], lead_in=float(secs[0]),
@@ -189,7 +184,7 @@ class FastSpeechEngine:
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:
         ids, where = line_tokens(line, self._vocab)
-        speaker = self._speaker(voice)
+        speaker = self.net.speaker(voice)
         _, natural = self.net.infer_durations(ids, speaker)
         target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, natural, self._vocab[" "])
         bounds = np.round(np.cumsum(target) / HOP_SECONDS).astype(int)  # cumulative: no drift
