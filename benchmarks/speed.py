@@ -1,6 +1,7 @@
 """Speed on one CPU thread: text -> waveform for a 40-character English and a 40-character Mandarin
-line with our models, vs Griffin-Lim (32 iterations) on the same features (the WORLD parameters
-turned into an STFT magnitude: envelope x harmonic comb at F0, mixed by aperiodicity). Median of 5.
+line with our models and our fast source-filter synthesis, vs Griffin-Lim (32 iterations) on the same
+features (the WORLD parameters turned into an STFT magnitude: envelope x harmonic comb at F0, mixed by
+aperiodicity) and vs pyworld's own synthesis of the same features. Median of 5.
 Prints JSON with zh40_seconds, en40_seconds, griffinlim_seconds.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/speed.py [--tacotron runs/taco/last.pt] [--fast runs/fast/last.pt]
@@ -51,7 +52,7 @@ def main():
     from airap.acoustic.tacotron.engine import TacotronModel
     from airap.acoustic.tokens import line_tokens
     from airap.text import analyze_line
-    from airap.waveform import HOP_SECONDS, griffinlim_from_logspec, world_synthesize
+    from airap.waveform import HOP_SECONDS, griffinlim_from_logspec, synthesize, world_synthesize
 
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser()
@@ -69,7 +70,7 @@ def main():
             def run(text=text, net=net):
                 ids, _ = line_tokens(analyze_line(text)[0], vocab)
                 feats = net.infer_durations(ids, 0)[0] if net.kind == "fastspeech" else net.infer(ids, 0)[0]
-                return feats, world_synthesize(feats)
+                return feats, synthesize(feats)
 
             sec, (feats, audio) = timed(run)
             res[f"{tag}_seconds"] = round(sec, 4)
@@ -77,6 +78,8 @@ def main():
             mag = world_to_magnitude(feats)
             gl_sec, _ = timed(lambda mag=mag: griffinlim_from_logspec(np.log(mag + 1e-8), n_iter=32), n=3)
             world_sec, _ = timed(lambda feats=feats: world_synthesize(feats))
+            ours_sec, _ = timed(lambda feats=feats: synthesize(feats))
+            res[f"{tag}_our_synthesis_seconds"] = round(ours_sec, 4)
             res[f"{tag}_world_synthesis_seconds"] = round(world_sec, 4)
             res[f"{tag}_griffinlim32_seconds"] = round(gl_sec, 4)
         out["models"][kind] = res

@@ -149,7 +149,7 @@ def cmd_serve(args) -> int:
 def cmd_corpus(args) -> int:
     from .acoustic.tacotron.corpus import build
 
-    build(Path(args.out), max_utterances=args.max, threads=args.threads)
+    build(Path(args.out), max_utterances=args.max, threads=args.threads, lang=args.lang)
     return 0
 
 
@@ -157,12 +157,12 @@ def cmd_train(args) -> int:
     from dataclasses import replace
 
     try:
-        from .acoustic.tacotron.config import TINY, TacotronConfig, TrainConfig
+        from .acoustic.tacotron.config import TrainConfig, config_for
         from .acoustic.tacotron.train import train
     except ImportError:
         raise AirapError("training needs PyTorch: bash scripts/setup.sh --train") from None
     tcfg = replace(TrainConfig(), threads=args.threads)
-    result = train(Path(args.corpus), Path(args.out), TINY if args.tiny else TacotronConfig(), tcfg, args.minutes,
+    result = train(Path(args.corpus), Path(args.out), config_for(args.model, tiny=args.tiny), tcfg, args.minutes,
                    args.steps, kind=args.model, init=Path(args.init) if args.init else None)
     print(json.dumps({"step": result["step"]}))
     return 0
@@ -212,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="corpus")
     c.add_argument("--max", type=int, default=None, help="stop after N utterances")
     c.add_argument("--threads", type=int, default=1)
+    c.add_argument("--lang", choices=["en", "zh"], default=None,
+                   help="grow a one-language series of shards (e.g. more English) beside the mixed one")
     c.set_defaults(func=cmd_corpus)
 
     t = sub.add_parser("train", help="train our acoustic model on a corpus (resumes from OUT/last.pt)")

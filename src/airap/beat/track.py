@@ -1,8 +1,15 @@
 """Tempo, beat and downbeat tracking of an uploaded instrumental (librosa, ISC).
 
-Half/double-time ambiguity is resolved toward the rap range (70-160 BPM); downbeats are the beat
-phase whose low-band onset energy is largest (kick on 1), which also finds a pickup before the
-first downbeat. Tempo drift is kept: the grid follows the tracked beats, not a fixed period.
+1. Tempo: the candidate in the rap range (70-160 BPM) whose metrical ladder is strongest in the
+   tempogram, checked against the length of the repeating pattern (autocorrelation, 1.2-5 s): a beat
+   must divide the pattern into 2, 4, 8 or 16. That check removes the 3:4 errors triplet hi-hats cause
+   (drill at 120 read as 160). Half/double-time stays ambiguous by nature and goes toward the rap range.
+2. Beats: librosa's dynamic-programming tracker at that tempo; tempo drift is kept (the grid follows
+   the tracked beats, not a fixed period).
+3. On-beat check: snares and claps (500-3000 Hz) land on beats, syncopated kicks and hats between
+   them; if the half-beat-shifted grid carries more of that evidence, the grid moves by half a beat.
+4. Downbeats: the beat phase (mod 4) with the most kick energy plus harmonic change (chords change at
+   bar starts); beats before it form the pickup.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from .grid import BeatGrid
 MAX_SECONDS = 10 * 60
 MIN_SECONDS = 4.0
 RAP_RANGE = (70.0, 160.0)
+MIN_BPM, MAX_BPM = 60.0, 180.0
+ANALYSIS_RATE = 22050
+HOP = 256  # 11.6 ms
 
 
 def load_instrumental(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
@@ -55,8 +65,7 @@ def load_instrumental(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
 def estimate_tempo(env: np.ndarray, sr: int, hop: int) -> float:
     """Tempo in the rap range whose whole metrical ladder (half, 1x, 2x, 4x) is strongest in the
     tempogram. Syncopated kicks make plain trackers lock onto 2/3 of the tempo (a 140 BPM trap beat
-    read as 94); the ladder score prefers the duple level. Half/double-time stay ambiguous by nature
-    and are resolved toward the rap range."""
+    read as 94); the ladder score prefers the duple level."""
     import librosa
 
     tg = librosa.feature.tempogram(onset_envelope=env, sr=sr, hop_length=hop, win_length=512)
@@ -72,28 +81,76 @@ def estimate_tempo(env: np.ndarray, sr: int, hop: int) -> float:
     return float(cands[int(np.argmax(score))])
 
 
+def pattern_seconds(env: np.ndarray, sr: int, hop: int, lo: float = 1.2, hi: float = 5.0) -> float:
+    """Length of the repeating pattern: the strongest autocorrelation lag between lo and hi seconds."""
+    e = env - env.mean()
+    ac = np.correlate(e, e, mode="full")[len(e) - 1 :]
+    fps = sr / hop
+    a, b = int(lo * fps), min(int(hi * fps), len(ac) - 2)
+    if b <= a + 1:
+        return 0.0
+    k = a + int(np.argmax(ac[a:b]))
+    y0, y1, y2 = ac[k - 1], ac[k], ac[k + 1]
+    return float((k + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2 - 1e-12)) / fps)  # parabolic peak
+
+
+def _band_flux(mag: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    band = np.log1p(10 * mag[(freqs >= lo) & (freqs < hi)])
+    return np.maximum(0.0, np.diff(band, axis=1, prepend=band[:, :1])).mean(axis=0)
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + 1e-9)
+
+
 def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
     import librosa
 
     mono = y.mean(axis=1) if y.ndim == 2 else y
-    hop = 512
-    env = librosa.onset.onset_strength(y=mono, sr=sr, hop_length=hop)
+    if sr != ANALYSIS_RATE:  # the same analysis whatever the upload's rate
+        mono = librosa.resample(mono, orig_sr=sr, target_sr=ANALYSIS_RATE)
+    sr, hop = ANALYSIS_RATE, HOP
+    mag = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop))
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=2048)
+    mel = librosa.feature.melspectrogram(S=mag**2, sr=sr, n_mels=64)
+    env = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sr, hop_length=hop)
+
     tempo = estimate_tempo(env, sr, hop)
+    pattern = pattern_seconds(env, sr, hop)
+    if pattern > 0:
+        fits = [k * 60.0 / pattern for k in (2, 4, 8, 16) if MIN_BPM <= k * 60.0 / pattern <= MAX_BPM]
+        if fits and not any(abs(tempo / c - 1) < 0.04 for c in fits):
+            inside = [c for c in fits if RAP_RANGE[0] <= c <= RAP_RANGE[1]] or fits
+            tempo = min(inside, key=lambda c: abs(np.log(c / tempo)))
     _, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=hop, bpm=tempo, tightness=400,
                                        units="frames")
     if len(beats) < 8:
         raise InputError("no steady beat found in the instrumental")
     times = librosa.frames_to_time(beats, sr=sr, hop_length=hop)
-    # downbeat phase: the beat position (mod 4) with the most low-band (kick) energy
-    spec = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop))
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=2048)
-    low = spec[freqs < 150].sum(axis=0)
-    frames = np.minimum(librosa.time_to_frames(times, sr=sr, hop_length=hop), len(low) - 1)
-    score = [low[frames[p::4]].mean() if len(frames[p::4]) else 0 for p in range(4)]
-    phase = int(np.argmax(score))
+    period = float(np.median(np.diff(times)))
+
+    snare, kick = _band_flux(mag, freqs, 500, 3000), _band_flux(mag, freqs, 20, 150)
+
+    def evidence(ts):
+        fr = np.clip(np.round(ts * sr / hop).astype(int), 0, len(snare) - 1)
+        near = lambda x: np.mean([x[max(0, f - 2) : f + 3].max() for f in fr])  # noqa: E731 (+-2 frames jitter)
+        return near(snare) / (snare.mean() + 1e-9) + 0.5 * near(kick) / (kick.mean() + 1e-9)
+
+    if evidence(times + period / 2) > evidence(times):
+        times = times + period / 2
+    times = times[times < len(mono) / sr]
+
+    frames = np.minimum(np.round(times * sr / hop).astype(int), mag.shape[1] - 1)
+    low = mag[freqs < 150].sum(axis=0)[frames]
+    chroma = librosa.util.sync(librosa.feature.chroma_stft(S=mag**2, sr=sr), frames, aggregate=np.median, pad=True)[:, 1:]
+    chroma /= np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9
+    change = np.concatenate([[0.0], 1.0 - np.sum(chroma[:, 1:] * chroma[:, :-1], axis=0)])
+    change = np.pad(change, (0, max(0, len(frames) - len(change))))[: len(frames)]
+    cue = _zscore(low) + _zscore(change)
+    phase = int(np.argmax([cue[p::4].mean() if len(cue[p::4]) else -np.inf for p in range(4)]))
+
     # extend the grid to the end of the audio at the final tempo so the last bar is complete
     period = float(np.median(np.diff(times[-8:])))
     end = len(mono) / sr
-    extra = np.arange(times[-1] + period, end + 4 * period, period)
-    times = np.concatenate([times, extra])
+    times = np.concatenate([times, np.arange(times[-1] + period, end + 4 * period, period)])
     return BeatGrid(tuple(float(t) for t in times), first_downbeat=phase, beats_per_bar=4)

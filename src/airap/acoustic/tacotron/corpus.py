@@ -133,7 +133,10 @@ def write_shard(path: Path, utts: list[dict]) -> None:
 
 
 def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
-          threads: int = 1, log=print) -> None:
+          threads: int = 1, lang: str | None = None, log=print) -> None:
+    """Synthesise shards until `max_utterances`. `lang` ("en"/"zh") grows a separate one-language series
+    (`shard_en_*`) from the same deterministic split, so a language can be topped up without touching the
+    shards already built."""
     from ..kokoro import KokoroEngine
 
     out_dir = Path(out_dir)
@@ -142,13 +145,20 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1))
     if not (out_dir / "heldout.txt").exists():
         (out_dir / "heldout.txt").write_text("\n".join(t for _, t in heldout) + "\n", encoding="utf-8")
+    prefix = "shard_"
+    if lang is not None:
+        train = [item for item in train if item[0] == lang]
+        prefix = f"shard_{lang}_"
+        # skip the lines the mixed series already synthesised, so no line is read twice
+        done = {str(t) for p in sorted(out_dir.glob("shard_0*.npz")) for t in np.load(p, allow_pickle=True)["text"]}
+        train = [item for item in train if item[1] not in done]
     engine = KokoroEngine(threads=threads)
-    rng = random.Random(recipe.seed + 1)
+    rng = random.Random(recipe.seed + 1 + (0 if lang is None else len(lang)))
     speakers = [rng.randrange(len(recipe.voices)) for _ in train]
     total = len(train) if max_utterances is None else min(max_utterances, len(train))
     t0 = time.time()
     for shard in range(0, total, SHARD):
-        path = out_dir / f"shard_{shard // SHARD:05d}.npz"
+        path = out_dir / f"{prefix}{shard // SHARD:05d}.npz"
         if path.exists():
             continue
         utts, audio_s = [], 0.0
@@ -182,5 +192,6 @@ if __name__ == "__main__":
     ap.add_argument("--out", default=os.environ.get("AIRAP_CORPUS", "corpus"))
     ap.add_argument("--max", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lang", choices=["en", "zh"], default=None)
     a = ap.parse_args()
-    build(Path(a.out), max_utterances=a.max, threads=a.threads)
+    build(Path(a.out), max_utterances=a.max, threads=a.threads, lang=a.lang)

@@ -19,7 +19,7 @@ import numpy as np
 from ...align import Alignment, AlignmentHealth, check_health, durations_from_attention, from_durations
 from ...errors import NotFoundError, SetupError
 from ...text import Line
-from ...waveform import HOP_SECONDS, SAMPLE_RATE, world_synthesize
+from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
 from ..base import SungLine, Voice
 from ..kokoro import load_vocab
 from ..tokens import line_tokens, phoneme_seconds, token_targets
@@ -39,7 +39,7 @@ class TacotronModel:
             import torch
         except ImportError:
             raise SetupError("the tacotron engine needs PyTorch: bash scripts/setup.sh --train") from None
-        from .config import TacotronConfig
+        from .config import TacotronConfig, config_for
         from .model import FastSpeechLite, Tacotron2
 
         path = Path(path or default_weights(kind))
@@ -51,8 +51,9 @@ class TacotronModel:
         # the inference window is an inference setting, not part of what was trained
         from dataclasses import replace
 
-        self.cfg = replace(TacotronConfig(**state["config"]),
-                           mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead)
+        self.cfg = config_for(self.kind, state["config"])
+        if self.kind == "tacotron":
+            self.cfg = replace(self.cfg, mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead)
         self.model = (FastSpeechLite if self.kind == "fastspeech" else Tacotron2)(self.cfg)
         self.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
         self.model.eval()
@@ -147,7 +148,7 @@ class TacotronEngine:
         target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, frames_per_token, self._vocab[" "])
         dst = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
         warped = warp_features(feats, src, dst)
-        audio = world_synthesize(warped)
+        audio = synthesize(warped)
         al = from_durations(phoneme_durations, [s.vowel_index for s in line.syllables], lead_in=lead_in,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)
         al.health = health
@@ -190,7 +191,7 @@ class FastSpeechEngine:
         bounds = np.round(np.cumsum(target) / HOP_SECONDS).astype(int)  # cumulative: no drift
         fpt = np.diff(np.concatenate([[0], bounds]))
         feats, _ = self.net.infer_durations(ids, speaker, fpt)
-        audio = world_synthesize(feats)
+        audio = synthesize(feats)
         # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the plan)
         secs = fpt * HOP_SECONDS
         al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import TacotronConfig
+from .config import FastSpeechConfig, TacotronConfig
 
 
 class LocationLayer(nn.Module):
@@ -99,13 +99,14 @@ class Postnet(nn.Module):
         super().__init__()
         dims = [cfg.n_features] + [cfg.postnet_dim] * (cfg.postnet_convs - 1) + [cfg.n_features]
         self.convs = nn.ModuleList(nn.Sequential(nn.Conv1d(a, b, 5, padding=2), nn.BatchNorm1d(b)) for a, b in zip(dims, dims[1:]))
+        self.dropout = getattr(cfg, "postnet_dropout", 0.5)
 
     def forward(self, x):  # [B, frames, n_features]
         x = x.transpose(1, 2)
         for i, conv in enumerate(self.convs):
             x = conv(x)
             if i < len(self.convs) - 1:
-                x = F.dropout(torch.tanh(x), 0.5, self.training)
+                x = F.dropout(torch.tanh(x), self.dropout, self.training)
         return x.transpose(1, 2)
 
 
@@ -317,7 +318,7 @@ class FastSpeechLite(nn.Module):
     (mean log F0) is an input too, predicted when not given; convolutions map the expanded states
     to WORLD features. No exposure bias, parallel in time, and durations are exact by design."""
 
-    def __init__(self, cfg: TacotronConfig):
+    def __init__(self, cfg: FastSpeechConfig):
         super().__init__()
         self.cfg = cfg
         self.embedding = nn.Embedding(cfg.n_symbols, cfg.symbol_dim, padding_idx=0)
@@ -327,10 +328,12 @@ class FastSpeechLite(nn.Module):
         self.duration = DurationPredictor(cfg.encoder_dim)
         self.pitch = DurationPredictor(cfg.encoder_dim)  # same shape of head: one value per token
         self.pitch_embed = nn.Conv1d(1, cfg.encoder_dim, 3, padding=1)
-        dim = cfg.decoder_rnn_dim
+        dim, k = cfg.decoder_dim, cfg.decoder_kernel
         self.inp = nn.Linear(cfg.encoder_dim + 1, dim)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, 5, padding=2) for _ in range(4))
-        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(4))
+        # speaker again at the frame decoder: timbre is a frame-level property
+        self.speaker_frame = nn.Linear(cfg.speaker_dim, dim)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, k, padding=k // 2) for _ in range(cfg.decoder_layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.decoder_layers))
         self.out = nn.Linear(dim, cfg.n_features)
         self.postnet = Postnet(cfg)
 
@@ -345,14 +348,16 @@ class FastSpeechLite(nn.Module):
         for b in range(memory.shape[0]):
             reps = frames_per_token[b].clamp_min(0)
             x = torch.repeat_interleave(memory[b], reps, dim=0)
-            pos = torch.cat([torch.arange(int(r)) / max(int(r), 1) for r in reps]) if int(reps.sum()) else torch.zeros(0)
-            out.append(torch.cat([x, pos.unsqueeze(1)], 1))
+            starts = torch.repeat_interleave(torch.cumsum(reps, 0) - reps, reps)
+            pos = (torch.arange(len(x)) - starts) / torch.repeat_interleave(reps, reps).clamp_min(1)
+            out.append(torch.cat([x, pos.unsqueeze(1).to(x.dtype)], 1))
         return nn.utils.rnn.pad_sequence(out, batch_first=True)
 
-    def decode(self, expanded):
-        x = self.inp(expanded)
+    def decode(self, expanded, speaker):
+        x = self.inp(expanded) + self.speaker_frame(self.speaker(speaker)).unsqueeze(1)
         for conv, norm in zip(self.convs, self.norms):
-            x = x + F.dropout(norm(F.relu(conv(x.transpose(1, 2)).transpose(1, 2))), 0.1, self.training)
+            x = x + F.dropout(norm(F.relu(conv(x.transpose(1, 2)).transpose(1, 2))), self.cfg.decoder_dropout,
+                              self.training)
         frames = self.out(x)
         return frames, frames + self.postnet(frames)
 
@@ -360,7 +365,7 @@ class FastSpeechLite(nn.Module):
         memory = self.encode(ids, lengths, speaker)
         log_dur, pitch = self.duration(memory), self.pitch(memory)
         memory = memory + self.pitch_embed(token_pitch.unsqueeze(1)).transpose(1, 2)
-        frames, post = self.decode(self.expand(memory, frames_per_token))
+        frames, post = self.decode(self.expand(memory, frames_per_token), speaker)
         return frames, post, log_dur, pitch
 
     @torch.no_grad()
@@ -373,5 +378,5 @@ class FastSpeechLite(nn.Module):
         if token_pitch is None:
             token_pitch = self.pitch(memory) + pitch_shift
         memory = memory + self.pitch_embed(token_pitch.unsqueeze(1)).transpose(1, 2)
-        _, post = self.decode(self.expand(memory, frames_per_token))
+        _, post = self.decode(self.expand(memory, frames_per_token), speaker)
         return post[0], frames_per_token[0]

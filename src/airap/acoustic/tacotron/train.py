@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TINY, TacotronConfig, TrainConfig
+from .config import TINY, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
 from .corpus import load
 from .model import FastSpeechLite, Tacotron2
 
@@ -118,9 +118,13 @@ def save(path: Path, model, opt, step, mean, std, cfg, tcfg, metrics, rng_state)
     tmp.replace(path)
 
 
-def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minutes: float, max_steps: int | None = None,
-          log=print, kind: str = "tacotron", init: Path | None = None) -> dict:
+def train(corpus: Path, out: Path, cfg: TacotronConfig | FastSpeechConfig | None, tcfg: TrainConfig, minutes: float,
+          max_steps: int | None = None, log=print, kind: str = "tacotron", init: Path | None = None) -> dict:
+    """Train (or resume) a model of `kind` on `corpus` for `minutes` or `max_steps`. cfg None = the
+    kind's default config. `init` warm-starts every parameter whose name and shape match."""
     torch.set_num_threads(tcfg.threads)
+    if cfg is None or (kind == "fastspeech") != isinstance(cfg, FastSpeechConfig):
+        cfg = config_for(kind, tiny=cfg is TINY)
     out.mkdir(parents=True, exist_ok=True)
     utts = [u for u in load(corpus) if 2 * int(u["frames"].sum()) <= tcfg.max_frames]
     if not utts:
@@ -143,10 +147,13 @@ def train(corpus: Path, out: Path, cfg: TacotronConfig, tcfg: TrainConfig, minut
         log(f"resumed at step {step}")
     elif init is not None:  # warm start from shipped fp16 weights (optimizer starts afresh)
         state = torch.load(init, weights_only=False)
-        model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+        own = model.state_dict()
+        matching = {k: v.float() for k, v in state["model"].items() if k in own and own[k].shape == v.shape}
+        model.load_state_dict(matching, strict=False)
         mean, std = np.asarray(state["mean"]), np.asarray(state["std"])
-        step = int(state.get("step", 0))
-        log(f"warm start from {init} (step {step})")
+        same = len(matching) == len(own)
+        step = int(state.get("step", 0)) if same else 0
+        log(f"warm start from {init}: {len(matching)}/{len(own)} tensors" + (f" (step {step})" if same else ""))
     else:
         mean, std = feature_stats(utts)
     log(f"{len(utts)} utterances, {sum(u['frames'].sum() for u in utts) * 0.025 / 3600:.2f} h, "
@@ -202,7 +209,7 @@ def main():
     ap.add_argument("--init", default=None, help="start from shipped weights (src/airap/models/<kind>.pt)")
     a = ap.parse_args()
     tcfg = replace(TrainConfig(), threads=a.threads, **({"batch_size": a.batch} if a.batch else {}))
-    result = train(Path(a.corpus), Path(a.out), TINY if a.tiny else TacotronConfig(), tcfg, a.minutes, a.steps,
+    result = train(Path(a.corpus), Path(a.out), config_for(a.model, tiny=a.tiny), tcfg, a.minutes, a.steps,
                    kind=a.model, init=Path(a.init) if a.init else None)
     print(json.dumps({"step": result["step"]}))
 
