@@ -33,6 +33,10 @@ class TacotronConfig:
     mask_back: int = 0
     mask_ahead: int = 1
     max_steps_per_token: float = 6.0
+    # dwell bound (inference): attention may stay on a token at most scale x the duration head's
+    # estimate + extra steps before the pointer is moved on; it catches a stalled attention
+    max_dwell_scale: float = 1.3
+    max_dwell_extra: int = 1
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ...errors import NotFoundError, SetupError
 from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
 from ..base import SungLine, Voice
-from ..kokoro import load_vocab
+from ..kokoro import ACOUSTIC_LEAD, load_vocab
 from ..tokens import line_tokens, phoneme_seconds, token_targets
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
@@ -53,7 +53,8 @@ class TacotronModel:
 
         self.cfg = config_for(self.kind, state["config"])
         if self.kind == "tacotron":
-            self.cfg = replace(self.cfg, mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead)
+            self.cfg = replace(self.cfg, mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead,
+                               max_dwell_scale=TacotronConfig.max_dwell_scale, max_dwell_extra=TacotronConfig.max_dwell_extra)
         self.model = (FastSpeechLite if self.kind == "fastspeech" else Tacotron2)(self.cfg)
         self.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
         self.model.eval()
@@ -149,7 +150,9 @@ class TacotronEngine:
         dst = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
         warped = warp_features(feats, src, dst)
         audio = synthesize(warped)
-        al = from_durations(phoneme_durations, [s.vowel_index for s in line.syllables], lead_in=lead_in,
+        # our models learned the teacher's timing, its acoustic lead included (measured: vowels sound
+        # ~50 ms before their token boundary), so the same correction applies
+        al = from_durations(phoneme_durations, [s.vowel_index for s in line.syllables], lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)
         al.health = health
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
@@ -195,5 +198,5 @@ class FastSpeechEngine:
         # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the plan)
         secs = fpt * HOP_SECONDS
         al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],
-                            lead_in=float(secs[0]), total=len(audio) / SAMPLE_RATE)
+                            lead_in=float(secs[0]) - ACOUSTIC_LEAD, total=len(audio) / SAMPLE_RATE)
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)

@@ -292,9 +292,10 @@ class Tacotron2(nn.Module):
         return frames, frames + self.postnet(frames), gates, attn, self.duration(memory)
 
     def max_dwell(self, memory):
-        """Steps attention may stay on each token before the pointer moves on: 1.5x the duration
-        head's estimate + 2 (generous: it only catches a stalled attention)."""
-        return (1.5 * torch.expm1(self.duration(memory)).clamp_min(1.0) + 2).round().long()
+        """Steps attention may stay on each token before the pointer moves on: a margin over the
+        duration head's estimate (it only catches a stalled attention)."""
+        estimate = torch.expm1(self.duration(memory)).clamp_min(1.0)
+        return (self.cfg.max_dwell_scale * estimate + self.cfg.max_dwell_extra).round().long()
 
     @torch.no_grad()
     def infer_batch(self, ids_list, speakers, use_mask: bool = True):
