@@ -26,11 +26,13 @@ SAMPLE_RATE = 24000
 FRAME = 600 / SAMPLE_RATE  # seconds per alignment frame (25 ms)
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
-# Kokoro sounds each phoneme ~45 ms before its alignment frames (its prosody LSTMs are
+# Kokoro sounds each phoneme ~50 ms before its alignment frames (its prosody LSTMs are
 # bidirectional and the decoder's convolutions look ahead). Measured as the median vowel-band
-# energy rise vs the planned onset over the EN and ZH demo verses (-52 / -42 / -48 ms); the reported
-# alignment is moved by this much so the *heard* vowel lands on the slot.
-ACOUSTIC_LEAD = 0.045
+# energy rise vs the planned onset over the EN and ZH demo verses (-52 / -42 / -48 ms), then, with
+# 45 ms applied, a residual -7 ms (energy rise) / -10 ms (voicing onset after voiceless consonants,
+# our FastSpeech engine, which learned the same lead). The reported alignment is moved by this much so
+# the *heard* vowel lands on the slot.
+ACOUSTIC_LEAD = 0.052
 VOICE_PACKS = {
     "kumo": ("jm_kumo", "male, low (~90 Hz); the default MC"),
     "alpha": ("jf_alpha", "female, bright (~265 Hz)"),
