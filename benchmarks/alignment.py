@@ -1,6 +1,7 @@
 """Alignment accuracy of our Tacotron on the full held-out split (>= 8,000 lines never trained on),
 free-running, in one run: no mask vs mask [0,+3] vs mask [0,+1] (the default), plus long verse-like
-inputs (6 held-out lines joined). Criteria as in `airap eval alignment`. Prints JSON.
+inputs (6 held-out lines joined). Criteria as in `airap eval alignment` (the expected length is the
+teacher's for the same voice). Prints JSON.
 
     .venv/bin/python benchmarks/alignment.py --heldout corpus/heldout.txt [--weights runs/taco/last.pt]
 """
@@ -22,6 +23,7 @@ def main():
     import torch
 
     from airap.acoustic.kokoro import FRAME, KokoroEngine
+    from airap.acoustic.tacotron.corpus import CorpusRecipe
     from airap.acoustic.tacotron.engine import TacotronModel
     from airap.acoustic.tokens import line_tokens
     from airap.align import check_health
@@ -41,14 +43,18 @@ def main():
     teacher = KokoroEngine()
     t0 = time.time()
 
+    voices = CorpusRecipe().voices
+
     def prepare(lines):
+        """(text, ids, expected steps): the teacher's length for the voice item i is decoded with (i mod 8)."""
         out = []
         for text in lines:
             line, _ = analyze_line(text)
             if line is None:
                 continue
             ids, _ = line_tokens(line, teacher._vocab)
-            out.append((text, ids, float(np.maximum(np.round(teacher._predict(ids, "kumo") / FRAME), 1).sum())))
+            voice = voices[len(out) % len(voices)]
+            out.append((text, ids, float(np.maximum(np.round(teacher._predict(ids, voice) / FRAME), 1).sum())))
         return out
 
     sets = {"heldout": prepare(texts), "long_6_lines": prepare(long_inputs)}
