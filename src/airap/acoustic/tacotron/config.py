@@ -8,7 +8,9 @@ from ...waveform import FEATURE_DIM
 
 
 @dataclass(frozen=True)
-class TacotronConfig:
+class EncoderConfig:
+    """What both models share: symbols, speakers, the conv + BiLSTM encoder, the output features."""
+
     n_symbols: int = 178  # Kokoro's symbol ids (max 177) + padding 0
     n_speakers: int = 8
     symbol_dim: int = 192
@@ -16,17 +18,21 @@ class TacotronConfig:
     encoder_convs: int = 3
     encoder_kernel: int = 5
     encoder_dim: int = 192  # BiLSTM output (2 x 96)
+    dropout: float = 0.5  # encoder convolutions
+    n_features: int = FEATURE_DIM
+    reduction: int = 2  # feature frames per 25 ms teacher frame (Tacotron: per decoder step)
+    postnet_dim: int = 192
+    postnet_convs: int = 3
+
+
+@dataclass(frozen=True)
+class TacotronConfig(EncoderConfig):
     prenet_dim: int = 128
     attention_rnn_dim: int = 256
     decoder_rnn_dim: int = 256
     attention_dim: int = 96
     location_filters: int = 16
     location_kernel: int = 15
-    n_features: int = FEATURE_DIM
-    reduction: int = 2  # feature frames per decoder step: one step = one 25 ms teacher frame
-    postnet_dim: int = 192
-    postnet_convs: int = 3
-    dropout: float = 0.5
     # inference mask: attention may look [pointer - back, pointer + ahead]; the pointer never moves back.
     # Every token lasts >= 1 decoder step in the teacher data, so ahead = 1 loses nothing and makes a
     # skipped token impossible; ahead = 3 (the usual DV3/ESPnet window) is measured beside it.
@@ -40,27 +46,16 @@ class TacotronConfig:
 
 
 @dataclass(frozen=True)
-class FastSpeechConfig:
+class FastSpeechConfig(EncoderConfig):
     """The non-autoregressive acoustic model: same encoder, a convolutional frame decoder.
     Measured on our corpus it under-fits rather than over-fits (training and unseen losses within
     6 %), so dropout is light and the decoder deep."""
 
-    n_symbols: int = 178
-    n_speakers: int = 8
-    symbol_dim: int = 192
-    speaker_dim: int = 32
-    encoder_convs: int = 3
-    encoder_kernel: int = 5
-    encoder_dim: int = 192
-    dropout: float = 0.1  # encoder convolutions
+    dropout: float = 0.1
     decoder_dim: int = 256
     decoder_layers: int = 6
     decoder_kernel: int = 5
     decoder_dropout: float = 0.05
-    n_features: int = FEATURE_DIM
-    reduction: int = 2  # durations are counted in 25 ms teacher frames = 2 feature frames
-    postnet_dim: int = 192
-    postnet_convs: int = 3
     postnet_dropout: float = 0.1
 
 

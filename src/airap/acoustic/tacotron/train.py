@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TINY, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
+from .config import TINY, EncoderConfig, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
 from .corpus import load
 from .model import FastSpeechLite, Tacotron2
 
@@ -31,7 +31,7 @@ def feature_stats(utts: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def make_batch(utts: list[dict], cfg: TacotronConfig, mean, std):
+def make_batch(utts: list[dict], cfg: EncoderConfig, mean, std):
     """Pad a list of utterances. Targets are grouped r frames per decoder step; the attention target
     of step k is the token the teacher was saying in 25 ms frame k."""
     r = cfg.reduction
