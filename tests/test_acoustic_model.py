@@ -68,3 +68,24 @@ def test_feature_warp_hits_target_boundaries():
     out = warp_features(feats, np.array([0, 4, 10, 12.0]), np.array([0, 8, 11, 15.0]))
     assert len(out) == 15
     assert np.allclose(out[:7, 0], 0) and np.allclose(out[9:10, 0], 1) and np.allclose(out[12:, 0], 2)
+
+
+def test_tiny_fastspeech_training_loss_falls_and_durations_are_exact(tiny_corpus, tmp_path):
+    from dataclasses import replace
+
+    from airap.acoustic.tacotron.config import FAST_TINY, TrainConfig
+    from airap.acoustic.tacotron.corpus import load
+    from airap.acoustic.tacotron.model import FastSpeechLite
+    from airap.acoustic.tacotron.train import train
+
+    result = train(tiny_corpus, tmp_path / "fast", FAST_TINY, replace(TrainConfig(), batch_size=6, lr=3e-3), minutes=5,
+                   max_steps=60, log=lambda *_: None, kind="fastspeech")
+    hist = result["history"]
+    assert np.mean([h["post"] for h in hist[-2:]]) < 0.9 * np.mean([h["post"] for h in hist[:2]])
+    model = FastSpeechLite(FAST_TINY)
+    model.load_state_dict(torch.load(tmp_path / "fast" / "last.pt", weights_only=False)["model"])
+    model.eval()
+    u = load(tiny_corpus)[0]
+    planned = torch.tensor([[3] * len(u["ids"])])
+    feats, frames = model.infer(torch.tensor([u["ids"]]), torch.tensor([u["speaker"]]), planned)
+    assert feats.shape[0] == 3 * len(u["ids"]) and frames.tolist() == planned[0].tolist()
