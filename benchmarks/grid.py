@@ -112,17 +112,17 @@ def grid_errors(folder: Path) -> dict:
 
 
 def make_instrumental(path: Path, style: str, bpm: float, pickup: float, swing: float | None) -> np.ndarray:
-    beat = generate_beat(style, bpm, 16, seed=7)
+    beat = generate_beat(style, bpm, 24, seed=7)
     audio = beat.audio
     if swing is not None:  # re-render with a different swing than the style's
         from airap.beat.generate import beat_midi, render_midi
         from airap.beat.styles import STYLES
 
-        g = BeatGrid.regular(bpm, 16, swing=swing)
+        g = BeatGrid.regular(bpm, 24, swing=swing)
         audio = render_midi(beat_midi(STYLES[style], g, 7), 44100, g.beats[-1] + 2)
     pad = np.zeros((int(pickup * 44100), 2), np.float32)
     sf.write(path, np.concatenate([pad, audio]), 44100)
-    return np.array(BeatGrid.regular(bpm, 16).beats) + pickup
+    return np.array(BeatGrid.regular(bpm, 24).beats) + pickup
 
 
 def stretch_stats(renderer: Renderer) -> dict:

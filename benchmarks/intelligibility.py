@@ -1,7 +1,7 @@
 """Intelligibility of our models vs the teacher on held-out lines (never trained on): Whisper-base
 WER (EN) / CER (ZH). Same lines, same run: Kokoro reading them; Kokoro's audio through WORLD
-analysis/synthesis (the ceiling of our representation); our Tacotron (masked inference); our
-FastSpeech-lite. Prints JSON.
+analysis + our fast synthesis (the ceiling of our representation); our Tacotron (masked inference); our
+FastSpeech-lite; all of ours through `waveform.synthesize`. Prints JSON.
 
     .venv/bin/python benchmarks/intelligibility.py --heldout corpus/heldout.txt --n 200 \
         [--tacotron runs/taco/last.pt] [--fast runs/fast/last.pt]
@@ -21,7 +21,7 @@ def main():
     from airap.acoustic.tacotron.engine import TacotronModel
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
-    from airap.waveform import world_features, world_synthesize
+    from airap.waveform import synthesize, world_features
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", default="corpus/heldout.txt")
@@ -52,14 +52,14 @@ def main():
         t = time.time()
         ids, frames, audio = teacher.teacher_read(line, voice)
         seconds["teacher"] += time.time() - t
-        audios = {"teacher": (audio, 24000), "teacher_world_resynth": (world_synthesize(world_features(audio)), 24000)}
+        audios = {"teacher": (audio, 24000), "teacher_world_resynth": (synthesize(world_features(audio)), 24000)}
         for name, net in models.items():
             t = time.time()
             if net.kind == "fastspeech":
                 feats, _ = net.infer_durations(ids, voice_idx)
             else:
                 feats, _, _ = net.infer(ids, voice_idx, use_mask=True)
-            audios[name] = (world_synthesize(feats), 24000)
+            audios[name] = (synthesize(feats), 24000)
             seconds[name] += time.time() - t
         norm = _norm_en if lang == "en" else _norm_zh
         ref = norm(text)

@@ -80,7 +80,7 @@ class TacotronModel:
     def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None):
         """Non-autoregressive model: -> (features [frames, dim], feature frames per token)."""
         torch = self.torch
-        fpt = None if frames_per_token is None else torch.tensor([frames_per_token], dtype=torch.long)
+        fpt = None if frames_per_token is None else torch.as_tensor(np.asarray(frames_per_token, dtype=np.int64)[None])
         feats, fpt = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), fpt)
         return feats.numpy() * self.std + self.mean, fpt.numpy()
 
