@@ -71,13 +71,20 @@ def true_peak_db(y: np.ndarray, sr: int) -> float:
     return float(20 * np.log10(max(np.max(np.abs(up)), 1e-9)))
 
 
-def limit(y: np.ndarray, sr: int, ceiling_db: float = CEILING_DBTP, lookahead: float = 0.005) -> np.ndarray:
-    """Look-ahead brick-wall limiter on the 4x-oversampled peak envelope: the smoothed gain never
-    exceeds the gain each peak needs (min filter of width 2L, then a moving average of width L)."""
-    ceiling = db_to_gain(ceiling_db)
+def peak_envelope(y: np.ndarray) -> np.ndarray:
+    """Per-sample peak of the 4x-oversampled signal (all channels): what a true-peak limiter must see."""
     up = np.abs(signal.resample_poly(y, 4, 1, axis=0))
     peak = up.max(axis=1) if up.ndim == 2 else up
-    peak = peak[: 4 * len(y)].reshape(len(y), 4).max(axis=1) if len(peak) >= 4 * len(y) else np.resize(peak, len(y))
+    return peak[: 4 * len(y)].reshape(len(y), 4).max(axis=1) if len(peak) >= 4 * len(y) else np.resize(peak, len(y))
+
+
+def limit(y: np.ndarray, sr: int, ceiling_db: float = CEILING_DBTP, lookahead: float = 0.005,
+          peak: np.ndarray | None = None) -> np.ndarray:
+    """Look-ahead brick-wall limiter on the 4x-oversampled peak envelope: the smoothed gain never
+    exceeds the gain each peak needs (min filter of width 2L, then a moving average of width L).
+    ``peak``: the envelope of ``y`` when the caller has it (it scales with gain: no need to redo it)."""
+    ceiling = db_to_gain(ceiling_db)
+    peak = peak_envelope(y) if peak is None else peak
     need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-9))
     L = max(1, int(lookahead * sr))
     g = ndimage.minimum_filter1d(need, size=2 * L + 1)
@@ -97,8 +104,9 @@ def master(mix: np.ndarray, sr: int, target_lufs: float = TARGET_LUFS, ceiling_d
         return mix, 1.0
     gain = db_to_gain(target_lufs - loud)
     out = mix * gain
+    peak = peak_envelope(mix)  # oversample once; the envelope of mix * gain is gain * this
     for _ in range(4):  # limiting lowers loudness a little: re-aim and limit again
-        out = limit(out, sr, ceiling_db - 0.1)
+        out = limit(out, sr, ceiling_db - 0.1, peak=gain * peak)
         err = target_lufs - meter.integrated_loudness(out)
         if abs(err) < 0.1:
             break
