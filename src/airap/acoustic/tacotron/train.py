@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TINY, EncoderConfig, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
+from .config import EncoderConfig, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
 from .corpus import load
 from .model import FastSpeechLite, Tacotron2
 
@@ -123,8 +123,9 @@ def train(corpus: Path, out: Path, cfg: TacotronConfig | FastSpeechConfig | None
     """Train (or resume) a model of `kind` on `corpus` for `minutes` or `max_steps`. cfg None = the
     kind's default config. `init` warm-starts every parameter whose name and shape match."""
     torch.set_num_threads(tcfg.threads)
-    if cfg is None or (kind == "fastspeech") != isinstance(cfg, FastSpeechConfig):
-        cfg = config_for(kind, tiny=cfg is TINY)
+    cfg = config_for(kind) if cfg is None else cfg
+    if (kind == "fastspeech") != isinstance(cfg, FastSpeechConfig):
+        raise ValueError(f"a {type(cfg).__name__} cannot configure a {kind} model")
     out.mkdir(parents=True, exist_ok=True)
     utts = [u for u in load(corpus) if 2 * int(u["frames"].sum()) <= tcfg.max_frames]
     if not utts:
