@@ -150,7 +150,7 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
         train = [item for item in train if item[0] == lang]
         prefix = f"shard_{lang}_"
         # skip the lines the mixed series already synthesised, so no line is read twice
-        done = {str(t) for p in sorted(out_dir.glob("shard_0*.npz")) for t in np.load(p, allow_pickle=True)["text"]}
+        done = {str(t) for p in sorted(out_dir.glob("shard_[0-9]*.npz")) for t in np.load(p, allow_pickle=True)["text"]}
         train = [item for item in train if item[1] not in done]
     engine = KokoroEngine(threads=threads)
     rng = random.Random(recipe.seed + 1 + (0 if lang is None else len(lang)))
