@@ -152,7 +152,9 @@ class Renderer:
             sung = self.engine.sing(line, voice, durs, rests, lead_in=lead_pad + 0.0, tail=0.15)
             lap("acoustic_sing")
             audio = _resample(sung.audio, sung.sample_rate, SAMPLE_RATE)
-            offset = lp.syllables[0].slot_time - sung.alignment.first_vowel_onset
+            # engines with whole-frame durations miss each slot by a little: centre the line on its misses
+            misses = [sp.slot_time - span.vowel_onset for sp, span in zip(lp.syllables, sung.alignment.syllables)]
+            offset = (max(misses) + min(misses)) / 2
             pos = int(round(offset * SAMPLE_RATE))
             shift = pos / SAMPLE_RATE  # the exact time the line audio starts
             if pos < 0:

@@ -20,7 +20,7 @@ from ..align import Alignment, from_durations
 from ..errors import NotFoundError, SetupError
 from ..text import Line
 from .base import SungLine, Voice
-from .tokens import line_tokens, phoneme_seconds, token_targets
+from .tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets
 
 SAMPLE_RATE = 24000
 FRAME = 600 / SAMPLE_RATE  # seconds per alignment frame (25 ms)
@@ -33,6 +33,10 @@ DURATION_TENSOR = "/encoder/Round_output_0"
 # our FastSpeech engine, which learned the same lead). The reported alignment is moved by this much so
 # the *heard* vowel lands on the slot.
 ACOUSTIC_LEAD = 0.052
+# Beyond that constant, a vowel after a short consonant is heard later than one after a long
+# consonant (benchmarks/onset_lead.py --engine kokoro --fit: stray = 12 ms - 0.11 x consonant duration).
+# A vowel that starts a line (after the lead-in's silence) has no lead at all: heard ~40 ms late.
+ONSET_LEAD = OnsetLead(after_consonant=(0.0121, -0.111), after_syllable=(0.0036, 0.038), after_silence=0.040)
 VOICE_PACKS = {
     "kumo": ("jm_kumo", "male, low (~90 Hz); the default MC"),
     "alpha": ("jf_alpha", "female, bright (~265 Hz)"),
@@ -120,6 +124,7 @@ class KokoroEngine:
 
     name = "kokoro"
     sample_rate = SAMPLE_RATE
+    onset_lead: OnsetLead | None = ONSET_LEAD
 
     def __init__(self, threads: int = 1):
         import onnxruntime as ort
@@ -192,8 +197,11 @@ class KokoroEngine:
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:
         ids, where = self._tokens(line)
-        token_dur = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, self._predict(ids, voice),
-                                  self._vocab[" "])
+        vowel = [s.vowel_index for s in line.syllables]
+        model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in,
+                                                                   self.onset_lead)
+        token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail,
+                                  self._predict(ids, voice), self._vocab[" "])
         bounds = np.concatenate([[0.0], np.cumsum(token_dur)]) / FRAME
         frames = int(np.ceil(bounds[-1]))
         alignment = soft_alignment(bounds, frames)
@@ -201,7 +209,6 @@ class KokoroEngine:
         (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": style,
                                           "speed": np.ones(1, np.float32), "alignment": alignment})
         audio = np.asarray(audio, np.float32).ravel()
-        vowel = [s.vowel_index for s in line.syllables]
         # Rests shift every later syllable: lay the spans out with them.
         al = from_durations(phoneme_durations, vowel, lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)

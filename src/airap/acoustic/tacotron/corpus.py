@@ -173,16 +173,17 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
             f"{time.time() - t0:.0f} s elapsed")
 
 
+def load_shard(path: Path) -> list[dict]:
+    """The utterances of one shard file."""
+    z = np.load(path, allow_pickle=True)
+    return [{"ids": z["ids"][k].astype(np.int64), "frames": z["frames"][k].astype(np.int64),
+             "speaker": int(z["speaker"][k]), "feats": z["feats"][k].astype(np.float32),
+             "text": str(z["text"][k]), "lang": str(z["lang"][k])} for k in range(len(z["speaker"]))]
+
+
 def load(corpus_dir: Path) -> list[dict]:
     """All utterances of all finished shards."""
-    out = []
-    for path in sorted(Path(corpus_dir).glob("shard_*.npz")):
-        z = np.load(path, allow_pickle=True)
-        for k in range(len(z["speaker"])):
-            out.append({"ids": z["ids"][k].astype(np.int64), "frames": z["frames"][k].astype(np.int64),
-                        "speaker": int(z["speaker"][k]), "feats": z["feats"][k].astype(np.float32),
-                        "text": str(z["text"][k]), "lang": str(z["lang"][k])})
-    return out
+    return [u for path in sorted(Path(corpus_dir).glob("shard_*.npz")) for u in load_shard(path)]
 
 
 if __name__ == "__main__":

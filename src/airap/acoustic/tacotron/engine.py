@@ -22,7 +22,7 @@ from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
 from ..base import SungLine, Voice
 from ..kokoro import ACOUSTIC_LEAD, load_vocab
-from ..tokens import line_tokens, phoneme_seconds, token_targets
+from ..tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
 
@@ -158,6 +158,21 @@ class TacotronEngine:
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
 
 
+def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[int]) -> float:
+    """Frames are 12.5 ms, slots fall anywhere: each vowel start rounds to its nearest frame. A
+    lead-in longer by a fraction of a frame moves every boundary's rounding at once; pick the fraction
+    (in 1/25 frame steps) that leaves the vowel starts' rounding errors the narrowest spread, since the
+    render places the line by one of them and the others then carry the difference."""
+    starts = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
+    firsts = [next((p[0] for p in pos[v:] if p), None) for pos, v in zip(where, vowels)]
+    at = starts[[p for p in firsts if p is not None]]
+    if len(at) < 2:
+        return 0.0
+    phases = np.arange(25) / 25
+    err = np.round(at[None] + phases[:, None]) - (at[None] + phases[:, None])
+    return float(phases[np.argmin(err.max(axis=1) - err.min(axis=1))])
+
+
 def manifest(path: Path) -> dict:
     meta = path.with_suffix(".json")
     return json.loads(meta.read_text()) if meta.exists() else {}
@@ -169,6 +184,8 @@ class FastSpeechEngine:
 
     name = "fast"
     sample_rate = SAMPLE_RATE
+    # measured by benchmarks/onset_lead.py --engine fast --fit (stray = 18 ms - 0.27 x consonant duration)
+    onset_lead: OnsetLead | None = OnsetLead(after_consonant=(0.0177, -0.265), after_syllable=(0.0029, 0.055))
 
     def __init__(self, threads: int = 1, weights: Path | None = None):
         self.net = TacotronModel(weights, threads, kind="fastspeech")
@@ -190,13 +207,25 @@ class FastSpeechEngine:
         ids, where = line_tokens(line, self._vocab)
         speaker = self.net.speaker(voice)
         _, natural = self.net.infer_durations(ids, speaker)
-        target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, natural, self._vocab[" "])
+        vowels = [s.vowel_index for s in line.syllables]
+        model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowels, rests, lead_in,
+                                                                   self.onset_lead)
+        target = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail, natural,
+                               self._vocab[" "])
+        target[0] += _best_phase(target, where, vowels) * HOP_SECONDS
         bounds = np.round(np.cumsum(target) / HOP_SECONDS).astype(int)  # cumulative: no drift
         fpt = np.diff(np.concatenate([[0], bounds]))
         feats, _ = self.net.infer_durations(ids, speaker, fpt)
         audio = synthesize(feats)
-        # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the plan)
+        # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the
+        # plan), as heard: the onset correction's shifts taken back out
         secs = fpt * HOP_SECONDS
-        al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],
-                            lead_in=float(secs[0]) - ACOUSTIC_LEAD, total=len(audio) / SAMPLE_RATE)
+        realised = phoneme_seconds(ids, where, secs, self._vocab[" "])
+        heard = [[r + p - m for r, p, m in zip(rs, ps, ms)]
+                 for rs, ps, ms in zip(realised, phoneme_durations, model_durations)]
+        for syl, planned, given in zip(heard, rests, model_rests):  # a rest lives in the last phoneme's time
+            if syl:
+                syl[-1] += planned - given
+        al = from_durations(heard, vowels, lead_in=float(secs[0]) + lead_in - model_lead_in - ACOUSTIC_LEAD,
+                            total=len(audio) / SAMPLE_RATE)
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)

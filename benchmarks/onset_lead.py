@@ -1,0 +1,104 @@
+"""The vowel-onset correction measured on audio. Held-out corpus lines (never trained on, never in
+grid.py) are sung with every syllable stretched at random (0.5-1.7x), the finished audio is
+forced-aligned (airap.audit, which sees only audio and symbols), and each vowel's heard onset is
+compared with where the engine says it put it. Same run, same lines: the engine with its OnsetLead
+vs with the constant acoustic lead only. ``--fit`` also fits the stray on a *different* sample of
+lines with the correction off — how the shipped coefficients were obtained. Prints JSON.
+
+    .venv/bin/python benchmarks/onset_lead.py --engine fast --lines 60 --fit   # needs setup.sh --train
+"""
+
+import argparse
+import json
+import random
+from dataclasses import asdict
+
+import numpy as np
+
+from airap.acoustic import load_engine
+from airap.acoustic.kokoro import load_vocab
+from airap.acoustic.tacotron.corpus import CorpusRecipe, splits
+from airap.acoustic.tokens import line_tokens
+from airap.audit import ForcedAligner
+from airap.errors import AirapError
+from airap.text import parse_lyrics
+
+
+def sample_lines(n: int, seed: int) -> list[str]:
+    heldout = [t for lang, t in splits(CorpusRecipe())[1]]
+    rng = random.Random(seed)
+    half = len(heldout) // 2  # first half English, second Mandarin
+    return rng.sample(heldout[:half], n) + rng.sample(heldout[half:], n)
+
+
+def strays(engine, aligner: ForcedAligner, texts: list[str], seed: int) -> list[dict]:
+    """Per syllable: heard vowel onset minus reported onset (ms), the class and the phoneme before."""
+    rng, vocab, rows = random.Random(seed), load_vocab(), []
+    for text in texts:
+        try:
+            line = parse_lyrics(text).lines[0]
+        except AirapError:
+            continue
+        nat = engine.natural_timing(line, "kumo")
+        scales = [rng.uniform(0.5, 1.7) for _ in nat.syllables]
+        durs = [[d * sc for d in s.phoneme_durations] for s, sc in zip(nat.syllables, scales)]
+        sung = engine.sing(line, "kumo", durs, [0.0] * len(durs), lead_in=0.3, tail=0.15)
+        ids, where = line_tokens(line, vocab)
+        starts = aligner.symbol_starts(sung.audio, sung.sample_rate, ids)
+        for i, (syl, pos, span) in enumerate(zip(line.syllables, where, sung.alignment.syllables)):
+            first = next((p[0] for p in pos[syl.vowel_index:] if p), None)
+            if first is None:
+                continue
+            v = syl.vowel_index
+            kind, d_prev = ("after_consonant", durs[i][v - 1]) if v else \
+                (("after_syllable", durs[i - 1][-1]) if i else ("after_silence", 0.0))
+            rows.append({"stray_ms": (starts[first] - span.vowel_onset) * 1000, "kind": kind, "d_prev": d_prev})
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    out = {}
+    for kind in ("all", "after_consonant", "after_syllable", "after_silence"):
+        e = np.array([r["stray_ms"] for r in rows if kind in ("all", r["kind"])])
+        if len(e):
+            out[kind] = {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
+                         "within_20ms": round(float(np.mean(np.abs(e) <= 20)), 3),
+                         "p95_abs_ms": round(float(np.percentile(np.abs(e), 95)), 1)}
+    return out
+
+
+def fit(rows: list[dict]) -> dict:
+    """Least squares of stray (s) on the duration before the vowel, per class; strays beyond 60 ms
+    (aligner misses) left out. After silence: the median stray."""
+    silent = [x["stray_ms"] for x in rows if x["kind"] == "after_silence"]
+    out = {"after_silence": round(float(np.median(silent)) / 1000, 4) if silent else None}
+    for kind in ("after_consonant", "after_syllable"):
+        r = [x for x in rows if x["kind"] == kind and abs(x["stray_ms"]) < 60]
+        A = np.c_[np.ones(len(r)), [x["d_prev"] for x in r]]
+        a, b = np.linalg.lstsq(A, np.array([x["stray_ms"] for x in r]) / 1000, rcond=None)[0]
+        out[kind] = (round(float(a), 4), round(float(b), 3))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", default="fast")
+    ap.add_argument("--lines", type=int, default=60, help="per language")
+    ap.add_argument("--fit", action="store_true")
+    a = ap.parse_args()
+    engine, aligner = load_engine(a.engine, 1), ForcedAligner()
+    shipped = engine.onset_lead
+    texts = sample_lines(a.lines, seed=6)
+    out = {"engine": a.engine, "lines": len(texts), "shipped_onset_lead": asdict(shipped) if shipped else None}
+    engine.onset_lead = None
+    out["constant_lead_only"] = summary(strays(engine, aligner, texts, seed=7))
+    engine.onset_lead = shipped
+    out["with_onset_lead"] = summary(strays(engine, aligner, texts, seed=7))
+    if a.fit:
+        engine.onset_lead = None
+        out["fit_on_other_lines"] = fit(strays(engine, aligner, sample_lines(a.lines, seed=5), seed=8))
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

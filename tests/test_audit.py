@@ -1,0 +1,86 @@
+"""The forced aligner used to check renders: its Viterbi pass, and its labels."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airap.audit import forced_align
+from airap.audit.train import frame_labels
+
+
+@settings(max_examples=60, deadline=None)
+@given(lengths=st.lists(st.integers(1, 30), min_size=1, max_size=25), noise=st.floats(0.0, 1.0),
+       seed=st.integers(0, 10_000))
+def test_viterbi_recovers_segments_in_order(lengths, noise, seed):
+    """Frames scored for the right symbol (plus noise that never outweighs it) are segmented exactly;
+    every symbol gets at least one frame, in order, none skipped."""
+    rng = np.random.default_rng(seed)
+    truth = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    state = np.repeat(np.arange(len(lengths)), lengths)
+    ll = -3.0 + noise * rng.random((len(state), len(lengths)))
+    ll[np.arange(len(state)), state] = 0.0
+    starts = forced_align(ll)
+    assert len(starts) == len(lengths) and starts[0] == 0
+    assert np.all(np.diff(starts) >= 1)
+    np.testing.assert_array_equal(starts, truth)
+
+
+def test_viterbi_keeps_every_symbol_when_the_audio_prefers_skipping():
+    """Symbol 1 scores worst everywhere: it still gets its frame, in its place."""
+    ll = np.zeros((10, 3))
+    ll[:, 1] = -50.0
+    starts = forced_align(ll)
+    assert list(starts[:1]) == [0] and starts[1] >= 1 and starts[2] == starts[1] + 1
+
+
+def test_labels_move_earlier_by_the_acoustic_lead():
+    ids, frames = np.array([0, 7, 9, 0]), np.array([4, 2, 2, 4])  # 25 ms teacher frames
+    lab = frame_labels(ids, frames, 60, lead=0.05)  # 5 ms label frames
+    assert lab[0] == 0 and lab[9] == 0 and lab[10] == 7  # symbol 7 starts at 100 ms - 50 ms
+    assert lab[19] == 7 and lab[20] == 9 and lab[30] == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(sizes=st.lists(st.integers(1, 4), min_size=1, max_size=12), seed=st.integers(0, 10_000),
+       a=st.floats(-0.03, 0.03), b=st.floats(-0.5, 0.5), silence=st.floats(-0.03, 0.05))
+def test_onset_correction_moves_only_the_boundary_before_each_vowel(sizes, seed, a, b, silence):
+    """Whatever the coefficients: the line's length is kept, a syllable starts where planned unless it
+    starts with its vowel, only the sound (or silence) before a vowel and the vowel trade time, and
+    nothing they trade falls below the floor."""
+    from airap.acoustic.tokens import OnsetLead, place_onsets
+
+    rng = np.random.default_rng(seed)
+    durs = [list(rng.uniform(0.01, 0.2, n)) for n in sizes]
+    vowels = [int(rng.integers(0, n)) for n in sizes]
+    rests = [float(x) for x in rng.choice([0.0, 0.1], len(sizes))]
+    out, out_rests, out_lead_in = place_onsets(durs, vowels, rests, 0.3, OnsetLead((a, b), (a, b), silence),
+                                               floor=0.015)
+    assert [len(d) for d in out] == sizes
+
+    def starts(d, r, lead_in):
+        return lead_in + np.cumsum([0.0] + [sum(x) + y for x, y in zip(d, r)])
+
+    keep = [k for k in range(len(sizes) + 1) if k == len(sizes) or vowels[k] > 0]
+    np.testing.assert_allclose(starts(out, out_rests, out_lead_in)[keep], starts(durs, rests, 0.3)[keep], atol=1e-9)
+    for i, (o, d, v) in enumerate(zip(out, durs, vowels)):
+        allowed = {v - 1, v} if v > 0 else {0}
+        if i + 1 < len(sizes) and vowels[i + 1] == 0 and rests[i] == 0:
+            allowed.add(len(d) - 1)
+        changed = {k for k in range(len(d)) if abs(o[k] - d[k]) > 1e-12}
+        assert changed <= allowed
+        for k in changed:
+            assert o[k] >= min(d[k], 0.015) - 1e-12
+    assert all(r >= min(r0, 0.015) - 1e-12 for r, r0 in zip(out_rests, rests)) and out_lead_in >= 0.015
+
+
+def test_onset_correction_direction():
+    """A short consonant is heard late, so its vowel's boundary moves earlier; a long one, later; a
+    vowel after silence heard late starts earlier, out of the lead-in."""
+    from airap.acoustic.tokens import OnsetLead, place_onsets
+
+    lead = OnsetLead(after_consonant=(0.018, -0.265), after_syllable=(0.0, 0.0), after_silence=0.04)
+    short = place_onsets([[0.03, 0.2]], [1], [0.0], 0.3, lead)[0][0]
+    long_ = place_onsets([[0.15, 0.2]], [1], [0.0], 0.3, lead)[0][0]
+    assert short[0] < 0.03 and long_[0] > 0.15
+    durs, _, lead_in = place_onsets([[0.2, 0.05]], [0], [0.0], 0.3, lead)
+    assert abs(lead_in - 0.26) < 1e-9 and abs(durs[0][0] - 0.24) < 1e-9
