@@ -77,3 +77,14 @@ def test_optimal_plan_beats_even_spreading():
         costs_opt.append(np.mean([abs(np.log(s.stretch)) for s in opt.syllables[:-1]]))
         costs_even.append(np.mean([abs(np.log(s.stretch)) for s in even.syllables[:-1]]))
     assert np.mean(costs_opt) < np.mean(costs_even)
+
+
+def test_held_mandarin_syllable_holds_its_vowel_not_the_glide():
+    """想 = ɕ j a↓ ŋ: the beat anchor is the glide's start, but a stretch goes to the toned vowel."""
+    syl = Syllable(text="想", phonemes=("ɕ", "j", "a↓", "ŋ"), vowel_index=1, lang="zh", tone=3, rhyme="aŋ")
+    assert syl.nucleus_index == 2
+    line = Line(text="想", words=(Word(text="想", lang="zh", syllables=(syl,)),))
+    natural = from_durations([[0.06, 0.05, 0.14, 0.1]], [1], lead_in=0.05)
+    plan = plan_line(line, natural, BeatGrid.regular(70, 4), 0)
+    durs = plan.syllables[0].phoneme_durations
+    assert durs[2] > 0.3 and durs[1] <= 0.05 + 1e-9 and durs[3] <= 0.1 + 1e-9

@@ -150,13 +150,15 @@ def _durations(line: Line, natural: Alignment, slots: list[int], times: np.ndarr
             sing_len = hold
             rests[i] = span - hold
         stretches.append((interval - rests[i]) / max(natural_span, 1e-6))  # sung time, rests excluded
-        coda = nat_rime[1:]
-        coda_total = sum(coda)
-        coda_scale = min(1.0, 0.4 * sing_len / max(coda_total, 1e-9)) if coda else 1.0
-        vowel = sing_len - coda_total * coda_scale
-        out[i][s.vowel_index] = vowel
-        for j, dur in enumerate(coda):
-            out[i][s.vowel_index + 1 + j] = dur * coda_scale
+        # the nucleus absorbs the stretch; a medial glide before it and the coda after it keep their
+        # natural length (squashed together to at most 40 % of the sung time)
+        nucleus = s.nucleus_index
+        others = [k for k in range(s.vowel_index, len(s.phonemes)) if k != nucleus]
+        others_total = sum(nat[i][k] for k in others)
+        others_scale = min(1.0, 0.4 * sing_len / max(others_total, 1e-9)) if others else 1.0
+        for k in others:
+            out[i][k] = nat[i][k] * others_scale
+        out[i][nucleus] = sing_len - others_total * others_scale
     return out, rests, stretches, onset_len[0]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TONE_MARKS = "→↗↓↘"
+
 
 @dataclass(frozen=True)
 class Syllable:
@@ -29,6 +31,16 @@ class Syllable:
     @property
     def rime(self) -> tuple[str, ...]:
         return self.phonemes[self.vowel_index :]
+
+    @property
+    def nucleus_index(self) -> int:
+        """The phoneme that is held when the syllable is stretched: the vowel, or after a Mandarin
+        medial glide (想 ɕ-j-a↓-ŋ: the anchor is j) the toned vowel after it. Holding the glide
+        instead sings "shiiiiang"."""
+        for k in range(self.vowel_index, len(self.phonemes)):
+            if any(mark in self.phonemes[k] for mark in TONE_MARKS):
+                return k
+        return self.vowel_index
 
     @property
     def strong(self) -> bool:
