@@ -84,3 +84,22 @@ def test_onset_correction_direction():
     assert short[0] < 0.03 and long_[0] > 0.15
     durs, _, lead_in = place_onsets([[0.2, 0.05]], [0], [0.0], 0.3, lead)
     assert abs(lead_in - 0.26) < 1e-9 and abs(durs[0][0] - 0.24) < 1e-9
+
+
+def test_shipped_aligner_matches_its_manifest_and_loads():
+    import hashlib
+    import json
+
+    import pytest
+
+    pytest.importorskip("torch")
+    from airap.audit import ForcedAligner
+    from airap.audit.aligner import WEIGHTS
+
+    manifest = json.loads(WEIGHTS.with_suffix(".json").read_text())
+    assert manifest["sha256"] == hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()
+    aligner = ForcedAligner()
+    t = np.arange(24000) / 24000  # one second of a vowel-like buzz: every symbol still gets its frames
+    y = (0.3 * np.sign(np.sin(2 * np.pi * 120 * t)) * np.hanning(len(t))).astype(np.float32)
+    starts = aligner.symbol_starts(y, 24000, [0, 43, 0])
+    assert starts[0] == 0 and 0 < starts[1] < starts[2] < 1.0
