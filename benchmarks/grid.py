@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from airap.acoustic.kokoro import load_vocab
-from airap.acoustic.tokens import line_tokens
+from airap.acoustic.tokens import line_tokens, vowel_tokens
 from airap.audit import ForcedAligner
 from airap.beat import BeatGrid, generate_beat, load_instrumental, track_beat
 from airap.flow import plan_even, plan_line
@@ -112,8 +112,7 @@ def forced_alignment_errors(folder: Path, aligner: ForcedAligner, lyrics: str = 
         ids, where = line_tokens(line, vocab)
         starts = aligner.symbol_starts(y[a:b], sr, ids) + a / sr
         slots = [s["slot_time"] for w in tl["words"] for s in w["syllables"]]
-        for syl, phon_pos, slot in zip(line.syllables, where, slots):
-            pos = next((p[0] for p in phon_pos[syl.vowel_index:] if p), None)
+        for pos, slot in zip(vowel_tokens(where, [s.vowel_index for s in line.syllables]), slots):
             if pos is not None:
                 out.append((starts[pos] - slot) * 1000)
     return np.array(out)
@@ -136,8 +135,7 @@ def aligner_calibration(aligner: ForcedAligner, engine) -> dict:
         truth = np.concatenate([[0], np.cumsum(frames)[:-1]]) * FRAME - ACOUSTIC_LEAD
         for key, y in (("dry", audio), ("vocal_chain", vocal_chain(audio, 24000))):
             starts = aligner.symbol_starts(y, 24000, list(ids))
-            for syl, phon_pos in zip(line.syllables, where):
-                pos = next((p[0] for p in phon_pos[syl.vowel_index:] if p), None)
+            for pos in vowel_tokens(where, [s.vowel_index for s in line.syllables]):
                 if pos is not None:
                     errs[key].append((starts[pos] - truth[pos]) * 1000)
     return {k: {"syllables": len(v), "median_ms": round(float(np.median(v)), 1),

@@ -18,7 +18,7 @@ import numpy as np
 from airap.acoustic import load_engine
 from airap.acoustic.kokoro import load_vocab
 from airap.acoustic.tacotron.corpus import CorpusRecipe, splits
-from airap.acoustic.tokens import line_tokens
+from airap.acoustic.tokens import line_tokens, vowel_tokens
 from airap.audit import ForcedAligner
 from airap.errors import AirapError
 from airap.text import parse_lyrics
@@ -45,8 +45,8 @@ def strays(engine, aligner: ForcedAligner, texts: list[str], seed: int) -> list[
         sung = engine.sing(line, "kumo", durs, [0.0] * len(durs), lead_in=0.3, tail=0.15)
         ids, where = line_tokens(line, vocab)
         starts = aligner.symbol_starts(sung.audio, sung.sample_rate, ids)
-        for i, (syl, pos, span) in enumerate(zip(line.syllables, where, sung.alignment.syllables)):
-            first = next((p[0] for p in pos[syl.vowel_index:] if p), None)
+        firsts = vowel_tokens(where, [s.vowel_index for s in line.syllables])
+        for i, (syl, first, span) in enumerate(zip(line.syllables, firsts, sung.alignment.syllables)):
             if first is None:
                 continue
             v = syl.vowel_index

@@ -37,6 +37,12 @@ def line_tokens(line: Line, vocab: dict[str, int]) -> tuple[list[int], list[list
     return ids, where
 
 
+def vowel_tokens(where: list[list[list[int]]], vowel_indices: list[int]) -> list[int | None]:
+    """Per syllable, the position of the first token of its vowel (the beat anchor), or of the first
+    voiced phoneme after it when the vowel has no token; None if there is none."""
+    return [next((p[0] for p in pos[v:] if p), None) for pos, v in zip(where, vowel_indices)]
+
+
 def phoneme_seconds(ids: list[int], where: list[list[list[int]]], token_seconds: np.ndarray,
                     space_id: int) -> list[list[float]]:
     """Token durations -> per-syllable phoneme durations; a word-gap space token's time goes to the

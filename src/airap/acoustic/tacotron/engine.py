@@ -22,7 +22,7 @@ from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
 from ..base import SungLine, Voice
 from ..kokoro import ACOUSTIC_LEAD, load_vocab
-from ..tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets
+from ..tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets, vowel_tokens
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
 
@@ -164,8 +164,7 @@ def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[i
     (in 1/25 frame steps) that leaves the vowel starts' rounding errors the narrowest spread, since the
     render places the line by one of them and the others then carry the difference."""
     starts = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
-    firsts = [next((p[0] for p in pos[v:] if p), None) for pos, v in zip(where, vowels)]
-    at = starts[[p for p in firsts if p is not None]]
+    at = starts[[p for p in vowel_tokens(where, vowels) if p is not None]]
     if len(at) < 2:
         return 0.0
     phases = np.arange(25) / 25
