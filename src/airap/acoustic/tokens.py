@@ -106,7 +106,8 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
     *heard* where planned: the boundary before the vowel moves earlier by s and whatever sounds (or is
     silent) before it gives s to the vowel. After a phoneme the stray depends on that phoneme's
     shortened duration d - s, so s solves s = a + b (d - s), i.e. s = (a + b d) / (1 + b). Clamped so
-    nothing drops below ``floor`` and the phoneme before keeps 3/4 of its length. Every boundary that is not just before a vowel stays where planned."""
+    nothing drops below ``floor`` and the phoneme before keeps 3/4 of its length. Every boundary that
+    is not just before a vowel stays where planned."""
     out, rests_out = [list(d) for d in phoneme_durations], list(rests)
     if lead is None:
         return out, rests_out, lead_in

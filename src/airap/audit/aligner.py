@@ -10,7 +10,7 @@ frame counter ticks. It never sees a plan, a grid or timings.json.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +121,3 @@ class ForcedAligner:
         ids = np.asarray(ids)
         ll = lp[:, ids] - self.cfg.prior_scale * self.log_prior[ids][None]
         return forced_align(ll) * HOP_SECONDS
-
-
-def config_dict(cfg: AlignerConfig) -> dict:
-    return asdict(cfg)

@@ -25,6 +25,7 @@ from .aligner import HOP_SECONDS, SAMPLE_RATE, AlignerConfig, build_net, forced_
 
 TEACHER_FRAME = 0.025
 HELDOUT_SHARDS = ("shard_00015.npz", "shard_en_00033.npz")
+VOWEL_SYMBOLS = "aeiouyɑɐɒæɔəɚɛɜɨɪɯøœʊʌɤᵻAIOWYˈˌ"  # vowels, diphthong letters, and the stress marks before them
 
 
 def frame_labels(ids: np.ndarray, frames: np.ndarray, n: int, lead: float) -> np.ndarray:
@@ -96,8 +97,10 @@ def boundary_errors(net, cfg: AlignerConfig, log_prior: np.ndarray, utts: list[d
     """Forced-align held-out utterances; error of every symbol start vs its label, and of vowel starts."""
     import torch
 
-    vowel_ids = {43, 47, 51, 57, 63, 67, 69, 70, 71, 72, 76, 83, 85, 86, 87, 101, 102, 110, 116, 120, 135, 138,
-                 140, 177, 24, 25, 31, 39, 41, 156, 157}  # vowels, diphthong letters and the stress marks before them
+    from ..acoustic.kokoro import load_vocab
+
+    vocab = load_vocab()
+    vowel_ids = {vocab[c] for c in VOWEL_SYMBOLS}
     errs, verrs = [], []
     net.eval()
     with torch.no_grad():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .types import Syllable, Word
+from .types import TONE_MARKS, Syllable, Word
 
 TONE_ARROWS = {"˧˩˧": "↓", "˧˥": "↗", "˥˩": "↘", "˥": "→"}
 # Polyphones pypinyin's phrase table reads wrongly (measured): extend as users report them.
@@ -62,7 +62,7 @@ def words(text: str) -> list[Word]:
         sylls = []
         for ch, py in zip(w, pys):
             phones, vi, tone = pinyin_phonemes(py)
-            rhyme = re.sub(r"[↓↗↘→]", "", "".join(phones[vi:]))
+            rhyme = re.sub(f"[{TONE_MARKS}]", "", "".join(phones[vi:]))
             sylls.append(Syllable(text=ch, phonemes=phones, vowel_index=vi, lang="zh", tone=tone, rhyme=rhyme))
         out.append(Word(text=w, lang="zh", syllables=tuple(sylls)))
     return out
