@@ -22,12 +22,12 @@ warnings.filterwarnings("ignore")
 def main():
     import torch
 
-    from airap.acoustic.kokoro import FRAME, KokoroEngine
-    from airap.acoustic.tacotron.corpus import CorpusRecipe
-    from airap.acoustic.tacotron.engine import TacotronModel
-    from airap.acoustic.tokens import line_tokens
+    from airap.acoustic import load_engine
+    from airap.acoustic.tacotron.checkpoint import TacotronModel
+    from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.align import check_health
     from airap.text import analyze_line
+    from airap.training.corpus import CorpusRecipe
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", default="corpus/heldout.txt")
@@ -40,7 +40,8 @@ def main():
     if a.limit:
         texts = texts[: a.limit // 2] + texts[len(texts) // 2 :][: a.limit // 2]
     long_inputs = [", ".join(texts[i : i + 6]) for i in range(0, 1200, 6)]  # 200 EN verse-like inputs
-    teacher = KokoroEngine()
+    teacher = load_engine("kokoro")
+    vocab = load_vocab()
     t0 = time.time()
 
     voices = CorpusRecipe().voices
@@ -52,9 +53,9 @@ def main():
             line, _ = analyze_line(text)
             if line is None:
                 continue
-            ids, _ = line_tokens(line, teacher._vocab)
+            ids, _ = line_tokens(line, vocab)
             voice = voices[len(out) % len(voices)]
-            out.append((text, ids, float(np.maximum(np.round(teacher._predict(ids, voice) / FRAME), 1).sum())))
+            out.append((text, ids, float(teacher.natural_frames(line, voice).sum())))
         return out
 
     sets = {"heldout": prepare(texts), "long_6_lines": prepare(long_inputs)}
@@ -71,8 +72,8 @@ def main():
             for k in range(0, len(order), a.batch):
                 idx = order[k : k + a.batch]
                 res = net.model.infer_batch([items[i][1] for i in idx], [i % 8 for i in idx], mask)
-                for i, (attn, stopped) in zip(idx, res):
-                    h = check_health(attn, stopped, expected_steps=int(items[i][2]))
+                for i, decoded in zip(idx, res):
+                    h = check_health(decoded.attention.numpy(), decoded.stopped, expected_steps=int(items[i][2]))
                     focus.append(h.focus_rate)
                     ratio.append(h.length_ratio)
                     if h.ok:

@@ -23,10 +23,10 @@ import mir_eval
 import numpy as np
 import soundfile as sf
 
-from airap.acoustic.kokoro import load_vocab
-from airap.acoustic.tokens import line_tokens, vowel_tokens
+from airap.acoustic.tokens import line_tokens, load_vocab, vowel_tokens
 from airap.audit import ForcedAligner
 from airap.beat import BeatGrid, generate_beat, load_instrumental, track_beat
+from airap.catalog import LIMITS, get_flow, get_style
 from airap.flow import plan_even, plan_line
 from airap.render import Renderer, RenderRequest
 from airap.text import parse_lyrics
@@ -122,7 +122,7 @@ def aligner_calibration(aligner: ForcedAligner, engine) -> dict:
     """The measuring device measured: Kokoro reads each demo line at its own pace (whole 25 ms frames,
     so every phoneme's start is known), with and without the render's vocal chain; the aligner's vowel
     starts are compared with the teacher's (minus its acoustic lead)."""
-    from airap.acoustic.kokoro import ACOUSTIC_LEAD, FRAME
+    from airap.acoustic.tokens import ACOUSTIC_LEAD, TEACHER_FRAME
     from airap.mix.chain import vocal_chain
 
     data = Path(__file__).resolve().parents[1] / "src" / "airap" / "data"
@@ -130,9 +130,10 @@ def aligner_calibration(aligner: ForcedAligner, engine) -> dict:
     vocab = load_vocab()
     errs = {"dry": [], "vocal_chain": []}
     for line in parse_lyrics(text).lines:
-        ids, frames, audio = engine.teacher_read(line, "kumo")
+        read = engine.teacher_read(line, "kumo")
+        ids, frames, audio = read.ids, read.frames, read.audio
         _, where = line_tokens(line, vocab)
-        truth = np.concatenate([[0], np.cumsum(frames)[:-1]]) * FRAME - ACOUSTIC_LEAD
+        truth = np.concatenate([[0], np.cumsum(frames)[:-1]]) * TEACHER_FRAME - ACOUSTIC_LEAD
         for key, y in (("dry", audio), ("vocal_chain", vocal_chain(audio, 24000))):
             starts = aligner.symbol_starts(y, 24000, list(ids))
             for pos in vowel_tokens(where, [s.vowel_index for s in line.syllables]):
@@ -175,14 +176,13 @@ def grid_errors(folder: Path, aligner: ForcedAligner) -> dict:
 
 
 def make_instrumental(path: Path, style: str, bpm: float, pickup: float, swing: float | None) -> np.ndarray:
-    beat = generate_beat(style, bpm, 24, seed=7)
+    beat = generate_beat(get_style(style), BeatGrid.regular(bpm, 24, swing=get_style(style).swing), seed=7)
     audio = beat.audio
     if swing is not None:  # re-render with a different swing than the style's
         from airap.beat.generate import beat_midi, render_midi
-        from airap.beat.styles import STYLES
 
         g = BeatGrid.regular(bpm, 24, swing=swing)
-        audio = render_midi(beat_midi(STYLES[style], g, 7), 44100, g.beats[-1] + 2)
+        audio = render_midi(beat_midi(get_style(style), g, 7), 44100, g.beats[-1] + 2)
     pad = np.zeros((int(pickup * 44100), 2), np.float32)
     sf.write(path, np.concatenate([pad, audio]), 44100)
     return np.array(BeatGrid.regular(bpm, 24).beats) + pickup
@@ -195,8 +195,8 @@ def stretch_stats(renderer: Renderer) -> dict:
     bar = 1
     for line in song.lines:
         nat = renderer.engine.natural_timing(line, "kumo")
-        lp = plan_line(line, nat, grid, bar)
-        ev = plan_even(line, nat, grid, bar, lp.bars)
+        lp = plan_line(line, nat, grid, bar, get_flow(None))
+        ev = plan_even(line, nat, grid, bar, lp.bars, get_flow(None))
         opt += [s.stretch for s in lp.syllables[:-1]]
         even += [s.stretch for s in ev.syllables[:-1]]
         bar += lp.bars
@@ -232,7 +232,7 @@ def main():
                                                  ("gfunk_165", "g-funk", 165, 0.0, None)):
             wav = tmp / f"{name}.wav"
             ref_beats = make_instrumental(wav, style, bpm, pickup, swing)
-            y, sr = load_instrumental(str(wav), 44100)
+            y, sr = load_instrumental(str(wav), 44100, LIMITS.upload_seconds)
             g = track_beat(y, sr)
             est = np.array(g.beats)
             est = est[est <= len(y) / sr]

@@ -17,8 +17,8 @@ warnings.filterwarnings("ignore")
 
 
 def main():
-    from airap.acoustic.kokoro import KokoroEngine
-    from airap.acoustic.tacotron.engine import TacotronModel
+    from airap.acoustic import load_engine
+    from airap.acoustic.tacotron.checkpoint import TacotronModel
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
     from airap.waveform import synthesize, world_features
@@ -33,7 +33,7 @@ def main():
     half = len(lines) // 2  # the held-out file is EN first, then ZH
     step_en, step_zh = max(1, half // (a.n // 2)), max(1, (len(lines) - half) // (a.n // 2))
     picked = [("en", t) for t in lines[:half:step_en][: a.n // 2]] + [("zh", t) for t in lines[half::step_zh][: a.n // 2]]
-    teacher = KokoroEngine()
+    teacher = load_engine("kokoro")
     models = {}
     if a.tacotron:
         models["tacotron_masked"] = TacotronModel(Path(a.tacotron))
@@ -50,7 +50,8 @@ def main():
         voice_idx = i % 8
         voice = models[next(iter(models))].voices[voice_idx] if models else "kumo"
         t = time.time()
-        ids, frames, audio = teacher.teacher_read(line, voice)
+        read = teacher.teacher_read(line, voice)
+        ids, audio = read.ids, read.audio
         seconds["teacher"] += time.time() - t
         audios = {"teacher": (audio, 24000), "teacher_world_resynth": (synthesize(world_features(audio)), 24000)}
         for name, net in models.items():

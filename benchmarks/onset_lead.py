@@ -16,12 +16,11 @@ from dataclasses import asdict
 import numpy as np
 
 from airap.acoustic import load_engine
-from airap.acoustic.kokoro import load_vocab
-from airap.acoustic.tacotron.corpus import CorpusRecipe, splits
-from airap.acoustic.tokens import line_tokens, vowel_tokens
+from airap.acoustic.tokens import line_tokens, load_vocab, vowel_tokens
 from airap.audit import ForcedAligner
 from airap.errors import AirapError
 from airap.text import parse_lyrics
+from airap.training.corpus import CorpusRecipe, splits
 
 
 def sample_lines(n: int, seed: int) -> list[str]:

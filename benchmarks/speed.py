@@ -48,9 +48,8 @@ def timed(fn, n=5):
 def main():
     import torch
 
-    from airap.acoustic.kokoro import load_vocab
-    from airap.acoustic.tacotron.engine import TacotronModel
-    from airap.acoustic.tokens import line_tokens
+    from airap.acoustic.tacotron.checkpoint import TacotronModel
+    from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.text import analyze_line
     from airap.waveform import HOP_SECONDS, griffinlim_from_logspec, synthesize, world_synthesize
 

@@ -26,7 +26,7 @@ def main():
     import librosa
     import torch
 
-    from airap.acoustic.kokoro import KokoroEngine
+    from airap.acoustic import load_engine
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
     from airap.waveform import griffinlim_from_logspec, synthesize, world_features, world_synthesize
@@ -40,7 +40,7 @@ def main():
     lines = [t.strip() for t in Path(a.heldout).read_text(encoding="utf-8").splitlines() if t.strip()]
     half = len(lines) // 2
     picked = [("en", t) for t in lines[: half : half // a.n][: a.n]] + [("zh", t) for t in lines[half :: half // a.n][: a.n]]
-    teacher = KokoroEngine(threads=1)
+    teacher = load_engine("kokoro", threads=1)
     voices = ["kumo", "alpha", "fox", "mitten", "duo", "shadow", "spark", "mouse"]
     methods = {"ours_fast_source_filter": synthesize, "pyworld_synthesize": world_synthesize,
                "griffinlim32": lambda f: griffinlim_from_logspec(np.log(world_to_magnitude(f) + 1e-8), n_iter=32)}
@@ -57,7 +57,7 @@ def main():
         line, _ = analyze_line(text, lang)
         if line is None:
             continue
-        _, _, audio = teacher.teacher_read(line, voices[i % len(voices)])
+        audio = teacher.teacher_read(line, voices[i % len(voices)]).audio
         feats = world_features(audio)
         audio_seconds += len(audio) / 24000
         outs = {"teacher": audio}

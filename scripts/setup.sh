@@ -17,8 +17,13 @@ need_apt=0
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || need_apt=1; done
 if [ "$need_apt" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $apt_pkgs >/dev/null
+  apt_log=$(mktemp)
+  # quiet unless it fails (apt's "delaying package configuration" notes are not news to a newcomer)
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+           --no-install-recommends $apt_pkgs; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2; echo "setup: apt-get failed (above)" >&2; exit 1
+  fi
+  rm -f "$apt_log"
 fi
 [ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true

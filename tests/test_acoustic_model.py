@@ -9,11 +9,12 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory):
-    from airap.acoustic.kokoro import KokoroEngine
-    from airap.acoustic.tacotron.corpus import CorpusRecipe, make_utterance, write_shard
+    from airap.acoustic import load_engine
+    from airap.corpus import write_shard
+    from airap.training.corpus import CorpusRecipe, make_utterance
 
     folder = tmp_path_factory.mktemp("corpus")
-    engine = KokoroEngine()
+    engine = load_engine("kokoro")
     lines = [("en", "run it back"), ("en", "flow so cold"), ("zh", "我们一起走"), ("en", "beat on the grid"),
              ("zh", "节奏很好"), ("en", "never skip a word")]
     utts = [make_utterance(engine, text, lang, i % 2, CorpusRecipe().voices) for i, (lang, text) in enumerate(lines)]
@@ -21,8 +22,9 @@ def tiny_corpus(tmp_path_factory):
     return folder
 
 
+@pytest.mark.models
 def test_corpus_features_match_teacher_frames(tiny_corpus):
-    from airap.acoustic.tacotron.corpus import load
+    from airap.corpus import load
     from airap.waveform import FEATURE_DIM
 
     utts = load(tiny_corpus)
@@ -32,14 +34,15 @@ def test_corpus_features_match_teacher_frames(tiny_corpus):
         assert len(u["ids"]) == len(u["frames"]) and u["frames"].min() >= 1
 
 
+@pytest.mark.models
 def test_tiny_training_loss_falls_and_masked_inference_is_complete(tiny_corpus, tmp_path):
     from dataclasses import replace
 
     from airap.acoustic.tacotron.config import TINY, TrainConfig
-    from airap.acoustic.tacotron.corpus import load
     from airap.acoustic.tacotron.model import Tacotron2
-    from airap.acoustic.tacotron.train import train
     from airap.align import check_health
+    from airap.corpus import load
+    from airap.training.train import train
 
     result = train(tiny_corpus, tmp_path / "run", TINY, replace(TrainConfig(), batch_size=6, lr=3e-3), minutes=5,
                    max_steps=60, log=lambda *_: None)
@@ -70,13 +73,14 @@ def test_feature_warp_hits_target_boundaries():
     assert np.allclose(out[:7, 0], 0) and np.allclose(out[9:10, 0], 1) and np.allclose(out[12:, 0], 2)
 
 
+@pytest.mark.models
 def test_tiny_fastspeech_training_loss_falls_and_durations_are_exact(tiny_corpus, tmp_path):
     from dataclasses import replace
 
     from airap.acoustic.tacotron.config import FAST_TINY, TrainConfig
-    from airap.acoustic.tacotron.corpus import load
     from airap.acoustic.tacotron.model import FastSpeechLite
-    from airap.acoustic.tacotron.train import train
+    from airap.corpus import load
+    from airap.training.train import train
 
     result = train(tiny_corpus, tmp_path / "fast", FAST_TINY, replace(TrainConfig(), batch_size=6, lr=3e-3), minutes=5,
                    max_steps=60, log=lambda *_: None, kind="fastspeech")

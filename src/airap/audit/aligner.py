@@ -31,7 +31,7 @@ class AlignerConfig:
     kernel: int = 5
     dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2)
     dropout: float = 0.1
-    label_lead: float = 0.052  # the teacher's acoustic lead (acoustic.kokoro.ACOUSTIC_LEAD)
+    label_lead: float = 0.052  # the teacher's acoustic lead (acoustic.tokens.ACOUSTIC_LEAD)
     prior_scale: float = 0.3  # hybrid decoding: log p(class | audio) - scale * log p(class)
 
 

@@ -37,7 +37,7 @@ def frame_labels(ids: np.ndarray, frames: np.ndarray, n: int, lead: float) -> np
 
 def prepare(corpus: Path, cache: Path, lead: float, log=print) -> None:
     """Corpus shards -> cached (log-mel, labels) per shard; resumable (one file per shard)."""
-    from ..acoustic.tacotron.corpus import load_shard
+    from ..corpus import load_shard
     from ..mix.chain import vocal_chain
     from ..waveform import synthesize
 
@@ -97,7 +97,7 @@ def boundary_errors(net, cfg: AlignerConfig, log_prior: np.ndarray, utts: list[d
     """Forced-align held-out utterances; error of every symbol start vs its label, and of vowel starts."""
     import torch
 
-    from ..acoustic.kokoro import load_vocab
+    from ..acoustic.tokens import load_vocab
 
     vocab = load_vocab()
     vowel_ids = {vocab[c] for c in VOWEL_SYMBOLS}

@@ -1,12 +1,16 @@
-"""Stage 6 — beat. Entry points: :func:`generate_beat` (style + BPM -> audio, MIDI and exact grid)
+"""Stage 6 — beat. Entry points: :func:`generated_backing` / :func:`uploaded_backing` (the grid the song is
+planned on), :func:`backing_beat` (that grid -> the beat's audio and MIDI); underneath them
+:func:`generate_beat` (style + grid -> audio and MIDI)
 and :func:`track_beat` (an uploaded instrumental -> grid).
 
 May import: nothing else from airap (the grid is the contract with the flow planner).
 """
 
-from .generate import Beat, check_bpm, generate_beat, get_style
+from .backing import INTRO_BARS, OUTRO_BARS, Backing, backing_beat, generated_backing, uploaded_backing
+from .generate import Beat, generate_beat
 from .grid import BeatGrid
-from .styles import STYLES
+from .styles import BeatStyle
 from .track import load_instrumental, track_beat
 
-__all__ = ["Beat", "BeatGrid", "STYLES", "check_bpm", "generate_beat", "get_style", "load_instrumental", "track_beat"]
+__all__ = ["Backing", "Beat", "BeatGrid", "BeatStyle", "INTRO_BARS", "OUTRO_BARS", "backing_beat", "generate_beat",
+           "generated_backing", "load_instrumental", "track_beat", "uploaded_backing"]

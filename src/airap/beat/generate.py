@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, SetupError
+from ..errors import SetupError
 from .grid import BeatGrid
-from .styles import STYLES, BeatStyle
+from .styles import BeatStyle
 
 SOUNDFONT_CANDIDATES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
                         "/usr/share/sounds/sf2/default-GM.sf2")
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
-MIN_BPM, MAX_BPM = 60, 180
 
 
 @dataclass
@@ -36,22 +35,6 @@ def soundfont() -> str:
         if cand and Path(cand).is_file():
             return cand
     raise SetupError("no General MIDI soundfont found: apt-get install timgm6mb-soundfont (or set AIRAP_SOUNDFONT)")
-
-
-def check_bpm(bpm: object) -> float:
-    try:
-        value = float(bpm)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"BPM must be a number between {MIN_BPM} and {MAX_BPM}, got {bpm!r}") from None
-    if not (MIN_BPM <= value <= MAX_BPM) or value != value:
-        raise InputError(f"BPM must be between {MIN_BPM} and {MAX_BPM}, got {bpm}")
-    return value
-
-
-def get_style(name: str) -> BeatStyle:
-    if name not in STYLES:
-        raise InputError(f"unknown beat style {name!r}; styles: {', '.join(STYLES)}")
-    return STYLES[name]
 
 
 def beat_midi(style: BeatStyle, grid: BeatGrid, seed: int = 0):
@@ -141,12 +124,10 @@ def render_midi(pm, sample_rate: int, duration: float) -> np.ndarray:
     return out
 
 
-def generate_beat(style_name: str, bpm: float, bars: int, seed: int = 0, sample_rate: int = 44100,
+def generate_beat(style: BeatStyle, grid: BeatGrid, seed: int = 0, sample_rate: int = 44100,
                   tail: float = 2.0) -> Beat:
-    """Render ``bars`` bars of ``style_name`` at ``bpm``; the audio rings out ``tail`` s past the last bar."""
-    style = get_style(style_name)
-    bpm = check_bpm(bpm)
-    grid = BeatGrid.regular(bpm, bars, start=0.0, swing=style.swing)
+    """Play ``style`` over every bar of ``grid`` (the grid the vocals were planned on, its swing
+    included); the audio rings out ``tail`` s past the last bar."""
     pm = beat_midi(style, grid, seed)
     audio = render_midi(pm, sample_rate, grid.beats[-1] + tail)
     return Beat(audio=audio, sample_rate=sample_rate, grid=grid, midi=pm, style=style.name)

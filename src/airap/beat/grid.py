@@ -23,6 +23,11 @@ class BeatGrid:
         period = 60.0 / bpm
         return cls(tuple(start + period * np.arange(bars * 4 + 1)), 0, 4, swing)
 
+    def first_bars(self, bars: int) -> "BeatGrid":
+        """The same grid cut after ``bars`` bars (the pickup before the first downbeat kept)."""
+        return BeatGrid(self.beats[: self.first_downbeat + bars * self.beats_per_bar + 1], self.first_downbeat,
+                        self.beats_per_bar, self.swing)
+
     @property
     def bpm(self) -> float:
         return float(60.0 / np.median(np.diff(self.beats))) if len(self.beats) > 1 else 0.0

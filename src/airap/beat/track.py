@@ -19,16 +19,16 @@ import numpy as np
 from ..errors import InputError
 from .grid import BeatGrid
 
-MAX_SECONDS = 10 * 60
-MIN_SECONDS = 4.0
 RAP_RANGE = (70.0, 160.0)
-MIN_BPM, MAX_BPM = 60.0, 180.0
+TEMPO_RANGE = (60.0, 180.0)  # tempi the tracker considers at all (the product's BPM limits)
 ANALYSIS_RATE = 22050
 HOP = 256  # 11.6 ms
 
 
-def load_instrumental(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
-    """Decode any WAV/FLAC/OGG/MP3 (by content, not extension) to float32 stereo at ``sample_rate``."""
+def load_instrumental(path: str, sample_rate: int, seconds: tuple[float, float]) -> tuple[np.ndarray, int]:
+    """Decode any WAV/FLAC/OGG/MP3 (by content, not extension) to float32 stereo at ``sample_rate``;
+    its length must be within ``seconds`` (min, max)."""
+    min_seconds, max_seconds = seconds
     import soundfile as sf
     from scipy import signal
 
@@ -38,10 +38,10 @@ def load_instrumental(path: str, sample_rate: int) -> tuple[np.ndarray, int]:
         raise InputError("the instrumental is not a readable audio file (WAV, FLAC, OGG or MP3)") from None
     if info.frames == 0 or info.samplerate <= 0:
         raise InputError("the instrumental is empty")
-    if info.duration > MAX_SECONDS:
-        raise InputError(f"the instrumental is {info.duration / 60:.0f} minutes long (max {MAX_SECONDS // 60})")
-    if info.duration < MIN_SECONDS:
-        raise InputError(f"the instrumental is too short ({info.duration:.1f} s, min {MIN_SECONDS:.0f} s)")
+    if info.duration > max_seconds:
+        raise InputError(f"the instrumental is {info.duration / 60:.0f} minutes long (max {max_seconds / 60:.0f})")
+    if info.duration < min_seconds:
+        raise InputError(f"the instrumental is too short ({info.duration:.1f} s, min {min_seconds:.0f} s)")
     try:
         y, sr = sf.read(path, dtype="float32", always_2d=True)
     except Exception:
@@ -118,7 +118,7 @@ def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
     tempo = estimate_tempo(env, sr, hop)
     pattern = pattern_seconds(env, sr, hop)
     if pattern > 0:
-        fits = [k * 60.0 / pattern for k in (2, 4, 8, 16) if MIN_BPM <= k * 60.0 / pattern <= MAX_BPM]
+        fits = [k * 60.0 / pattern for k in (2, 4, 8, 16) if TEMPO_RANGE[0] <= k * 60.0 / pattern <= TEMPO_RANGE[1]]
         if fits and not any(abs(tempo / c - 1) < 0.04 for c in fits):
             inside = [c for c in fits if RAP_RANGE[0] <= c <= RAP_RANGE[1]] or fits
             tempo = min(inside, key=lambda c: abs(np.log(c / tempo)))

@@ -1,4 +1,5 @@
-"""Flow templates: which slots of a bar may carry a syllable, and how strong each slot is."""
+"""What a flow template is: which slots of a bar may carry a syllable, and how strong each slot is.
+The templates themselves are entries in :mod:`airap.catalog`."""
 
 from __future__ import annotations
 
@@ -26,13 +27,3 @@ class FlowTemplate:
             elif per_beat % 2 == 0 and sub == per_beat // 2:
                 s[k] = 0.3
         return s
-
-
-TEMPLATES: dict[str, FlowTemplate] = {t.name: t for t in [
-    FlowTemplate("straight", "every syllable on a 16th note", 16),
-    FlowTemplate("laid-back", "16ths, sitting a 32nd behind the beat", 16, offset_beats=0.0625),
-    FlowTemplate("double-time", "32nd notes: twice the syllables per bar", 32, max_rate=40.0),
-    FlowTemplate("triplet", "8th-note triplets (the 'Migos' flow)", 12),
-    FlowTemplate("chopper", "16th-note triplets, very fast", 24, max_rate=40.0),
-]}
-DEFAULT_TEMPLATE = "straight"

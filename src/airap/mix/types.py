@@ -35,6 +35,13 @@ class TimedLine:
     flow: str = "straight"
 
 
+@dataclass(frozen=True)
+class Stems:
+    mix: np.ndarray  # float32 [n, 2], mastered
+    vocals: np.ndarray  # float32 [n, 2], the vocal's share of the mix
+    beat: np.ndarray  # float32 [n, 2], the beat's share
+
+
 @dataclass
 class Track:
     mix: np.ndarray  # float32 [n, 2]

@@ -64,10 +64,11 @@ class Job:
         return cls(**d)
 
 
-def render_job(job_dir: str, spec: dict) -> dict:
-    """Run one job in a worker process (the Renderer is loaded once per process)."""
+def render_job(job_dir: str, spec: dict, renderer=None) -> dict:
+    """Run one job (in a worker process: the Renderer is loaded once per process). ``renderer``
+    replaces the worker's own (tests pass one with a fake engine)."""
     from ..errors import AirapError
-    from ..render import RenderRequest
+    from ..request import RenderRequest
     from . import worker
 
     folder = Path(job_dir)
@@ -81,7 +82,7 @@ def render_job(job_dir: str, spec: dict) -> dict:
     s = JobSpec(**spec)
     inst = next(iter(folder.glob("instrumental.*")), None)
     try:
-        renderer = worker.renderer(s.engine)
+        renderer = renderer or worker.renderer(s.engine)
         req = RenderRequest(lyrics=s.lyrics, voice=s.voice, beat=s.beat, bpm=s.bpm, lang=s.lang, seed=s.seed,
                             flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"))
         res = renderer.render(req, folder / "out", progress)

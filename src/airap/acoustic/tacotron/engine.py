@@ -8,81 +8,30 @@ no duration input, so this is where the flow plan is applied.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ...align import Alignment, AlignmentHealth, check_health, durations_from_attention, from_durations
-from ...errors import NotFoundError, SetupError
 from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
-from ..base import SungLine, Voice
-from ..kokoro import ACOUSTIC_LEAD, load_vocab
-from ..tokens import OnsetLead, line_tokens, phoneme_seconds, place_onsets, token_targets, vowel_tokens
+from ..base import SungLine
+from ..tokens import (
+    ACOUSTIC_LEAD,
+    OnsetLead,
+    line_tokens,
+    load_vocab,
+    phoneme_seconds,
+    place_onsets,
+    token_targets,
+    vowel_tokens,
+)
+from .checkpoint import TacotronModel
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
-
-
-def default_weights(kind: str = "tacotron") -> Path:
-    return Path(str(resources.files("airap") / "models" / f"{kind}.pt"))
-
-
-class TacotronModel:
-    """Weights + feature statistics + voices of one of our models (kind 'tacotron' or 'fastspeech')."""
-
-    def __init__(self, path: Path | None = None, threads: int = 1, kind: str = "tacotron", mask_ahead: int | None = None):
-        try:
-            import torch
-        except ImportError:
-            raise SetupError("the tacotron engine needs PyTorch: bash scripts/setup.sh --train") from None
-        from .config import TacotronConfig, config_for
-        from .model import FastSpeechLite, Tacotron2
-
-        path = Path(path or default_weights(kind))
-        if not path.exists():
-            raise SetupError(f"no trained {kind} weights at {path}")
-        torch.set_num_threads(threads)
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        self.kind = state.get("kind", "tacotron")
-        # the inference window is an inference setting, not part of what was trained
-        from dataclasses import replace
-
-        self.cfg = config_for(self.kind, state["config"])
-        if self.kind == "tacotron":
-            self.cfg = replace(self.cfg, mask_ahead=TacotronConfig.mask_ahead if mask_ahead is None else mask_ahead,
-                               max_dwell_scale=TacotronConfig.max_dwell_scale, max_dwell_extra=TacotronConfig.max_dwell_extra)
-        self.model = (FastSpeechLite if self.kind == "fastspeech" else Tacotron2)(self.cfg)
-        self.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
-        self.model.eval()
-        self.mean = np.asarray(state["mean"], np.float32)
-        self.std = np.asarray(state["std"], np.float32)
-        from .corpus import CorpusRecipe
-
-        self.voices: list[str] = list(state.get("voices") or CorpusRecipe().voices)
-        self.torch = torch
-
-    def speaker(self, voice: str) -> int:
-        if voice not in self.voices:
-            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.voices)}")
-        return self.voices.index(voice)
-
-    def infer(self, ids: list[int], speaker: int, use_mask: bool = True):
-        """-> (features [frames, dim] de-normalised, attention [steps, tokens], stopped)."""
-        torch = self.torch
-        torch.manual_seed(0)  # prenet dropout at inference: same text, same voice -> same audio
-        feats, attn, stopped = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), use_mask)
-        return feats.numpy() * self.std + self.mean, attn.numpy(), bool(stopped)
-
-    def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None):
-        """Non-autoregressive model: -> (features [frames, dim], feature frames per token)."""
-        torch = self.torch
-        fpt = None if frames_per_token is None else torch.as_tensor(np.asarray(frames_per_token, dtype=np.int64)[None])
-        feats, fpt = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), fpt)
-        return feats.numpy() * self.std + self.mean, fpt.numpy()
 
 
 def warp_features(feats: np.ndarray, src_bounds: np.ndarray, dst_bounds: np.ndarray) -> np.ndarray:
@@ -100,6 +49,17 @@ def warp_features(feats: np.ndarray, src_bounds: np.ndarray, dst_bounds: np.ndar
     return out.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class DecodedLine:
+    """One free-running decode of a line (cached: natural timing and singing share it)."""
+
+    ids: list[int]
+    where: list[list[list[int]]]  # per syllable, per phoneme: token positions
+    features: np.ndarray  # [frames, dim] WORLD features, de-normalised
+    steps: np.ndarray  # decoder steps per token, from the attention
+    health: AlignmentHealth
+
+
 class TacotronEngine:
     name = "tacotron"
     sample_rate = SAMPLE_RATE
@@ -110,10 +70,10 @@ class TacotronEngine:
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()  # guards the small inference cache (engines are shared by threads)
 
-    def voices(self) -> list[Voice]:
-        return [Voice(v, self.name, f"our Tacotron, speaker '{v}' (learnt from the Kokoro voice)") for v in self.net.voices]
+    def voices(self) -> list[str]:
+        return list(self.net.voices)
 
-    def _run(self, line: Line, voice: str):
+    def _run(self, line: Line, voice: str) -> DecodedLine:
         ids, where = line_tokens(line, self._vocab)
         key = (tuple(ids), voice)
         with self._lock:
@@ -123,7 +83,7 @@ class TacotronEngine:
         feats, attn, stopped = self.net.infer(ids, self.net.speaker(voice))
         steps = durations_from_attention(attn)
         health = check_health(attn, stopped)
-        result = (ids, where, feats, steps, health)
+        result = DecodedLine(ids, where, feats, steps, health)
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > 64:
@@ -131,30 +91,32 @@ class TacotronEngine:
         return result
 
     def health(self, line: Line, voice: str) -> AlignmentHealth:
-        return self._run(line, voice)[4]
+        return self._run(line, voice).health
 
     def natural_timing(self, line: Line, voice: str) -> Alignment:
-        ids, where, feats, steps, health = self._run(line, voice)
-        secs = steps * STEP
-        al = from_durations(phoneme_seconds(ids, where, secs, self._vocab[" "]), [s.vowel_index for s in line.syllables],
-                            lead_in=float(secs[0]), total=len(feats) * HOP_SECONDS)
-        al.health = health
+        d = self._run(line, voice)
+        secs = d.steps * STEP
+        al = from_durations(phoneme_seconds(d.ids, d.where, secs, self._vocab[" "]),
+                            [s.vowel_index for s in line.syllables], lead_in=float(secs[0]),
+                            total=len(d.features) * HOP_SECONDS)
+        al.health = d.health
         return al
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:
-        ids, where, feats, steps, health = self._run(line, voice)
-        frames_per_token = steps * 2.0
+        d = self._run(line, voice)
+        frames_per_token = d.steps * 2.0
         src = np.concatenate([[0.0], np.cumsum(frames_per_token)])
-        target = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, frames_per_token, self._vocab[" "])
+        target = token_targets(d.ids, d.where, phoneme_durations, rests, lead_in, tail, frames_per_token,
+                               self._vocab[" "])
         dst = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
-        warped = warp_features(feats, src, dst)
+        warped = warp_features(d.features, src, dst)
         audio = synthesize(warped)
         # our models learned the teacher's timing, its acoustic lead included (measured: vowels sound
         # ~50 ms before their token boundary), so the same correction applies
         al = from_durations(phoneme_durations, [s.vowel_index for s in line.syllables], lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)
-        al.health = health
+        al.health = d.health
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
 
 
@@ -172,11 +134,6 @@ def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[i
     return float(phases[np.argmin(err.max(axis=1) - err.min(axis=1))])
 
 
-def manifest(path: Path) -> dict:
-    meta = path.with_suffix(".json")
-    return json.loads(meta.read_text()) if meta.exists() else {}
-
-
 class FastSpeechEngine:
     """Our non-autoregressive model: the flow plan's durations go straight in (exact to a 12.5 ms
     frame, boundaries rounded cumulatively so errors never add up), no warping needed."""
@@ -192,8 +149,8 @@ class FastSpeechEngine:
         self.net = TacotronModel(weights, threads, kind="fastspeech")
         self._vocab = load_vocab()
 
-    def voices(self) -> list[Voice]:
-        return [Voice(v, self.name, f"our FastSpeech-lite, speaker '{v}'") for v in self.net.voices]
+    def voices(self) -> list[str]:
+        return list(self.net.voices)
 
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         ids, where = line_tokens(line, self._vocab)

@@ -8,11 +8,22 @@ first steps instead of after ~10 minutes of guided-attention warm-up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import FastSpeechConfig, TacotronConfig
+from .config import EncoderConfig, FastSpeechConfig, TacotronConfig
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One line of a free-running decode."""
+
+    frames: torch.Tensor  # [steps, r * n_features], before the postnet
+    attention: torch.Tensor  # [steps, tokens]
+    stopped: bool  # ended by the stop gate / the final dwell, not by the step limit
 
 
 class LocationLayer(nn.Module):
@@ -156,60 +167,13 @@ class Decoder(nn.Module):
         return torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(attn, 1)
 
     @torch.no_grad()
-    def infer(self, memory, use_mask: bool = True, max_steps: int | None = None, max_dwell=None):
-        """Free-running, batch of one. The mask keeps attention in [p - back, p + ahead] around a
-        pointer p that follows the argmax and never moves back, so no token is revisited; with
-        ahead = 1 no token can be skipped either. ``max_dwell[k]`` (steps, from the duration head)
-        moves the pointer on when attention stalls on token k, so it cannot get stuck. Stop is
-        accepted only once the pointer has reached the last tokens."""
-        cfg = self.cfg
-        t = memory.shape[1]
-        dwell = 0
-        s = self._init(memory)
-        processed = self.attention.memory(memory)
-        prev = memory.new_zeros(1, cfg.n_features * cfg.reduction)
-        max_steps = max_steps or int(cfg.max_steps_per_token * t) + 10
-        if max_dwell is not None:
-            max_steps = max(max_steps, int(sum(max_dwell)) + 10)
-        pointer = 0
-        forced = False
-        frames, attn = [], []
-        stopped = False
-        positions = torch.arange(t)
-        for _ in range(max_steps):
-            if use_mask:
-                ahead = 0 if forced else cfg.mask_ahead  # a token we forced onto keeps at least one step
-                window = (positions < pointer - cfg.mask_back) | (positions > pointer + ahead)
-            else:
-                window = torch.zeros(t, dtype=torch.bool)
-            f, g = self.step(s, prev, memory, processed, window.unsqueeze(0))
-            frames.append(f)
-            attn.append(s["w"][0])
-            peak = int(s["w"][0].argmax())
-            prev = f
-            if use_mask:
-                dwell = dwell + 1 if peak <= pointer else 1
-                pointer = max(pointer, peak)
-                if max_dwell is not None and dwell >= max_dwell[pointer]:
-                    if pointer == t - 1:  # dwelt its full time on the final token: that is the end
-                        stopped = True
-                        break
-                    pointer, dwell, forced = pointer + 1, 0, True  # stalled: move on (only ever forwards)
-                    continue
-                forced = False
-            else:
-                pointer = peak
-            at_end = pointer >= t - 2
-            if torch.sigmoid(g)[0] > 0.5 and (at_end or not use_mask):
-                stopped = True
-                break
-        return torch.cat(frames, 0), torch.stack(attn, 0), stopped
-
-
-    @torch.no_grad()
-    def infer_batch(self, memory, lengths, use_mask: bool = True, max_dwell=None, max_steps: int | None = None):
-        """The same free-running decoding for a batch (evaluation of thousands of lines). Returns a
-        list of (attention [steps, tokens], stopped) per item."""
+    def infer(self, memory, lengths, use_mask: bool = True, max_dwell=None,
+              max_steps: int | None = None) -> list[Decoded]:
+        """Free-running decoding of a batch (one line is a batch of one). The mask keeps attention in
+        [p - back, p + ahead] around a pointer p that follows the argmax and never moves back, so no
+        token is revisited; with ahead = 1 no token can be skipped either. ``max_dwell[b, k]`` (steps,
+        from the duration head) moves the pointer on when attention stalls on token k, so it cannot get
+        stuck. Stop is accepted only once the pointer has reached the last tokens."""
         cfg = self.cfg
         b, t, _ = memory.shape
         s = self._init(memory)
@@ -222,13 +186,13 @@ class Decoder(nn.Module):
         max_steps = max_steps or int(limit.max())
         pointer = torch.zeros(b, dtype=torch.long)
         dwell = torch.zeros(b, dtype=torch.long)
-        forced = torch.zeros(b, dtype=torch.bool)
+        forced = torch.zeros(b, dtype=torch.bool)  # moved on by the dwell limit: that token keeps one step
         done = torch.zeros(b, dtype=torch.bool)
         stopped = torch.zeros(b, dtype=torch.bool)
         n_steps = torch.zeros(b, dtype=torch.long)
         positions = torch.arange(t).unsqueeze(0)
         pad = positions >= lengths.unsqueeze(1)
-        attn = []
+        frames, attn = [], []
         for _ in range(max_steps):
             if use_mask:
                 ahead = torch.where(forced, 0, cfg.mask_ahead).unsqueeze(1)
@@ -237,6 +201,7 @@ class Decoder(nn.Module):
                 window = torch.zeros(b, t, dtype=torch.bool)
             f, g = self.step(s, prev, memory, processed, window | pad)
             prev = f
+            frames.append(f)
             attn.append(s["w"].clone())
             n_steps += (~done).long()
             peak = s["w"].argmax(1)
@@ -247,10 +212,10 @@ class Decoder(nn.Module):
                 if max_dwell is not None:
                     stall = dwell >= max_dwell.gather(1, pointer.unsqueeze(1)).squeeze(1)
                     at_last = pointer >= lengths - 1
-                    end_now = stall & at_last & ~done
+                    end_now = stall & at_last & ~done  # dwelt its full time on the final token: the end
                     stopped |= end_now
                     done |= end_now
-                    move = stall & ~at_last
+                    move = stall & ~at_last  # stalled: move on (only ever forwards)
                     pointer = torch.where(move, pointer + 1, pointer)
                     dwell = torch.where(move, torch.zeros_like(dwell), dwell)
                     forced = move
@@ -263,25 +228,35 @@ class Decoder(nn.Module):
             done |= end_now | (n_steps >= limit)
             if bool(done.all()):
                 break
-        attn = torch.stack(attn, 1)  # [B, steps, T]
-        return [(attn[i, : int(n_steps[i]), : int(lengths[i])].numpy(), bool(stopped[i])) for i in range(b)]
+        frames, attn = torch.stack(frames, 1), torch.stack(attn, 1)  # [B, steps, r*n], [B, steps, T]
+        return [Decoded(frames[i, : int(n_steps[i])], attn[i, : int(n_steps[i]), : int(lengths[i])], bool(stopped[i]))
+                for i in range(b)]
 
 
-class Tacotron2(nn.Module):
-    def __init__(self, cfg: TacotronConfig):
-        super().__init__()
-        self.cfg = cfg
+class SpeakerEncoder(nn.Module):
+    """Symbols + speaker -> memory: the text encoder both of our models share, with the speaker
+    embedding projected onto every token. Its parameter names (embedding, speaker, encoder,
+    speaker_proj) sit at the top level of each model, as in the shipped checkpoints."""
+
+    def init_encoder(self, cfg: EncoderConfig) -> None:
         self.embedding = nn.Embedding(cfg.n_symbols, cfg.symbol_dim, padding_idx=0)
         self.speaker = nn.Embedding(cfg.n_speakers, cfg.speaker_dim)
         self.encoder = Encoder(cfg)
         self.speaker_proj = nn.Linear(cfg.speaker_dim, cfg.encoder_dim)
-        self.decoder = Decoder(cfg)
-        self.postnet = Postnet(cfg)
-        self.duration = DurationPredictor(cfg.encoder_dim)
 
     def encode(self, ids, lengths, speaker):
         memory = self.encoder(self.embedding(ids), lengths)
         return memory + self.speaker_proj(self.speaker(speaker)).unsqueeze(1)
+
+
+class Tacotron2(SpeakerEncoder):
+    def __init__(self, cfg: TacotronConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.init_encoder(cfg)
+        self.decoder = Decoder(cfg)
+        self.postnet = Postnet(cfg)
+        self.duration = DurationPredictor(cfg.encoder_dim)
 
     def forward(self, ids, lengths, speaker, targets):
         memory = self.encode(ids, lengths, speaker)
@@ -298,22 +273,23 @@ class Tacotron2(nn.Module):
         return (self.cfg.max_dwell_scale * estimate + self.cfg.max_dwell_extra).round().long()
 
     @torch.no_grad()
-    def infer_batch(self, ids_list, speakers, use_mask: bool = True):
+    def infer_batch(self, ids_list, speakers, use_mask: bool = True) -> list[Decoded]:
+        """Decode several lines at once (evaluation of thousands of lines); frames before the postnet."""
         lengths = torch.tensor([len(x) for x in ids_list])
         ids = nn.utils.rnn.pad_sequence([torch.as_tensor(x) for x in ids_list], batch_first=True)
         memory = self.encode(ids, lengths, torch.as_tensor(speakers))
-        return self.decoder.infer_batch(memory, lengths, use_mask, self.max_dwell(memory) if use_mask else None)
+        return self.decoder.infer(memory, lengths, use_mask, self.max_dwell(memory) if use_mask else None)
 
     @torch.no_grad()
     def infer(self, ids, speaker, use_mask: bool = True):
+        """One line -> (features [frames, n_features] after the postnet, attention [steps, T], stopped)."""
         memory = self.encode(ids, torch.tensor([ids.shape[1]]), speaker)
-        max_dwell = self.max_dwell(memory)[0].tolist()
-        frames, attn, stopped = self.decoder.infer(memory, use_mask, max_dwell=max_dwell)
-        frames = frames.reshape(1, -1, self.cfg.n_features)
-        return (frames + self.postnet(frames))[0], attn, stopped
+        (out,) = self.decoder.infer(memory, torch.tensor([ids.shape[1]]), use_mask, self.max_dwell(memory))
+        frames = out.frames.reshape(1, -1, self.cfg.n_features)
+        return (frames + self.postnet(frames))[0], out.attention, out.stopped
 
 
-class FastSpeechLite(nn.Module):
+class FastSpeechLite(SpeakerEncoder):
     """Non-autoregressive acoustic model on the same encoder: durations (teacher's at training,
     predicted or planned at inference) expand the encoder states frame by frame; a per-token pitch
     (mean log F0) is an input too, predicted when not given; convolutions map the expanded states
@@ -322,10 +298,7 @@ class FastSpeechLite(nn.Module):
     def __init__(self, cfg: FastSpeechConfig):
         super().__init__()
         self.cfg = cfg
-        self.embedding = nn.Embedding(cfg.n_symbols, cfg.symbol_dim, padding_idx=0)
-        self.speaker = nn.Embedding(cfg.n_speakers, cfg.speaker_dim)
-        self.encoder = Encoder(cfg)
-        self.speaker_proj = nn.Linear(cfg.speaker_dim, cfg.encoder_dim)
+        self.init_encoder(cfg)
         self.duration = DurationPredictor(cfg.encoder_dim)
         self.pitch = DurationPredictor(cfg.encoder_dim)  # same shape of head: one value per token
         self.pitch_embed = nn.Conv1d(1, cfg.encoder_dim, 3, padding=1)
@@ -337,10 +310,6 @@ class FastSpeechLite(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(cfg.decoder_layers))
         self.out = nn.Linear(dim, cfg.n_features)
         self.postnet = Postnet(cfg)
-
-    def encode(self, ids, lengths, speaker):
-        memory = self.encoder(self.embedding(ids), lengths)
-        return memory + self.speaker_proj(self.speaker(speaker)).unsqueeze(1)
 
     def expand(self, memory, frames_per_token):
         """Length regulator: token k is repeated frames_per_token[k] times (feature frames), with its

@@ -1,7 +1,7 @@
 """Ship a checkpoint: model weights only, fp16, plus a manifest (sha256, corpus recipe and seed,
 steps, metrics). Commit a new version only when it measures better than the one in git.
 
-    python -m airap.acoustic.tacotron.export RUN/last.pt --corpus corpus --metrics metrics.json
+    python -m airap.training.export RUN/last.pt --corpus corpus --metrics metrics.json
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from .corpus import CorpusRecipe
+from ..catalog import OWN_MODEL_SPEAKERS
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def export(checkpoint: Path, corpus: Path | None = None, metrics: dict | None = None, out_dir: Path = MODELS) -> Path:
@@ -26,7 +26,7 @@ def export(checkpoint: Path, corpus: Path | None = None, metrics: dict | None = 
     recipe = json.loads((corpus / "recipe.json").read_text()) if corpus and (corpus / "recipe.json").exists() else None
     small = {"kind": kind, "model": {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()},
              "mean": state["mean"], "std": state["std"], "config": state["config"], "step": state["step"],
-             "voices": list((recipe or {}).get("voices") or CorpusRecipe().voices)}
+             "voices": list((recipe or {}).get("voices") or OWN_MODEL_SPEAKERS)}
     torch.save(small, path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     history = state.get("metrics", {}).get("history", [])

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ...align import check_health
-from ...errors import InputError
-from ...text import analyze_line
+from ..align import check_health
+from ..errors import InputError
+from ..text import analyze_line
 
 
 def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path | None = None, limit: int | None = None,
                             window: int | None = None, batch: int = 48) -> dict:
     import torch
 
-    from ..kokoro import FRAME, KokoroEngine
-    from ..tokens import line_tokens
-    from .engine import TacotronModel
+    from ..acoustic import load_engine
+    from ..acoustic.tacotron.checkpoint import TacotronModel
+    from ..acoustic.tokens import line_tokens, load_vocab
 
     p = Path(path or "")
     if not p.is_file():
@@ -33,7 +33,8 @@ def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path |
     if limit:
         texts = texts[:limit]
     net = TacotronModel(weights, mask_ahead=window)
-    teacher = KokoroEngine()
+    teacher = load_engine("kokoro")
+    vocab = load_vocab()
     failures: list[dict] = []
     items = []
     for text in texts:
@@ -45,8 +46,8 @@ def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path |
             continue
         if line is None:
             continue
-        ids, _ = line_tokens(line, teacher._vocab)
-        expected = float(np.maximum(np.round(teacher._predict(ids, voice) / FRAME), 1).sum())
+        ids, _ = line_tokens(line, vocab)
+        expected = float(teacher.natural_frames(line, voice).sum())
         items.append((text, ids, expected))
     torch.manual_seed(0)
     t0 = time.time()
@@ -55,8 +56,8 @@ def evaluate_alignment_file(path: str | Path, mask: bool = True, weights: Path |
     for k in range(0, len(order), batch):
         group = [items[i] for i in order[k : k + batch]]
         results = net.model.infer_batch([g[1] for g in group], [i % len(net.voices) for i in order[k : k + batch]], mask)
-        for (text, _, expected), (attn, stopped) in zip(group, results):
-            h = check_health(attn, stopped, expected_steps=int(expected))
+        for (text, _, expected), decoded in zip(group, results):
+            h = check_health(decoded.attention.numpy(), decoded.stopped, expected_steps=int(expected))
             focus.append(h.focus_rate)
             ratios.append(h.length_ratio)
             if h.ok:

@@ -1,6 +1,6 @@
 """One readable training loop (nanoGPT style): config as data, resumable checkpoints.
 
-    python -m airap.acoustic.tacotron.train --corpus /path/corpus --out runs/taco [--tiny] [--minutes 60]
+    python -m airap.training.train --corpus /path/corpus --out runs/taco [--tiny] [--minutes 60]
 
 Resumes from ``out/last.pt`` when it exists (optimizer, step, RNG and feature statistics included;
 plain files, so a run survives a move to a new machine).
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import EncoderConfig, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
-from .corpus import load
-from .model import FastSpeechLite, Tacotron2
+from ..acoustic.tacotron.config import EncoderConfig, FastSpeechConfig, TacotronConfig, TrainConfig, config_for
+from ..acoustic.tacotron.model import FastSpeechLite, Tacotron2
+from ..corpus import load
 
 
 def feature_stats(utts: list[dict]) -> tuple[np.ndarray, np.ndarray]:

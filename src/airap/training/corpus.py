@@ -22,23 +22,25 @@ from pathlib import Path
 
 import numpy as np
 
+from ..catalog import OWN_MODEL_SPEAKERS
+from ..corpus import SHARD, Utterance, write_shard
+
 FORTUNES = Path("/usr/share/games/fortunes")
 ZH_FILES = ("chinese", "tang300", "song100")
-SHARD = 50
 
 
 @dataclass(frozen=True)
 class CorpusRecipe:
     seed: int = 1234
     heldout_per_lang: int = 4000
-    voices: tuple[str, ...] = ("kumo", "alpha", "fox", "mitten", "duo", "shadow", "spark", "mouse")
+    voices: tuple[str, ...] = OWN_MODEL_SPEAKERS
     max_en_words: int = 12
     zh_chars: tuple[int, int] = (4, 14)
 
 
 def english_lines() -> list[str]:
     if not FORTUNES.is_dir():
-        from ...errors import SetupError
+        from ..errors import SetupError
 
         raise SetupError("the corpus text comes from Debian: apt-get install fortunes fortunes-zh")
     out = set()
@@ -107,10 +109,10 @@ def splits(recipe: CorpusRecipe) -> tuple[list[tuple[str, str]], list[tuple[str,
     return train, heldout
 
 
-def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str, ...]) -> dict | None:
+def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str, ...]) -> Utterance | None:
     """One teacher reading -> {ids, frames, speaker, feats, text, lang} (None if nothing voiceable)."""
-    from ...text import analyze_line
-    from ...waveform import world_features
+    from ..text import analyze_line
+    from ..waveform import world_features
 
     try:
         line, _ = analyze_line(text, lang)
@@ -118,18 +120,10 @@ def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str
         return None
     if line is None:
         return None
-    ids, frames, audio = engine.teacher_read(line, voices[speaker])
-    feats = world_features(audio, frames=2 * int(sum(frames)))
-    return {"ids": np.asarray(ids, np.int16), "frames": np.asarray(frames, np.int16), "speaker": speaker,
+    read = engine.teacher_read(line, voices[speaker])
+    feats = world_features(read.audio, frames=2 * int(sum(read.frames)))
+    return {"ids": np.asarray(read.ids, np.int16), "frames": np.asarray(read.frames, np.int16), "speaker": speaker,
             "feats": feats.astype(np.float16), "text": text, "lang": lang}
-
-
-def write_shard(path: Path, utts: list[dict]) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    obj = lambda key: np.array([u[key] for u in utts] + [None], dtype=object)[:-1]  # noqa: E731 (ragged arrays)
-    np.savez(tmp, ids=obj("ids"), frames=obj("frames"), speaker=np.array([u["speaker"] for u in utts]),
-             feats=obj("feats"), text=np.array([u["text"] for u in utts]), lang=np.array([u["lang"] for u in utts]))
-    tmp.replace(path)
 
 
 def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
@@ -137,7 +131,7 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
     """Synthesise shards until `max_utterances`. `lang` ("en"/"zh") grows a separate one-language series
     (`shard_en_*`) from the same deterministic split, so a language can be topped up without touching the
     shards already built."""
-    from ..kokoro import KokoroEngine
+    from ..acoustic import load_engine
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +146,7 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
         # skip the lines the mixed series already synthesised, so no line is read twice
         done = {str(t) for p in sorted(out_dir.glob("shard_[0-9]*.npz")) for t in np.load(p, allow_pickle=True)["text"]}
         train = [item for item in train if item[1] not in done]
-    engine = KokoroEngine(threads=threads)
+    engine = load_engine("kokoro", threads=threads)  # the teacher
     rng = random.Random(recipe.seed + 1 + (0 if lang is None else len(lang)))
     speakers = [rng.randrange(len(recipe.voices)) for _ in train]
     total = len(train) if max_utterances is None else min(max_utterances, len(train))
@@ -171,19 +165,6 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
         write_shard(path, utts)
         log(f"shard {shard // SHARD}: {len(utts)} utterances, {audio_s:.0f} s audio, "
             f"{time.time() - t0:.0f} s elapsed")
-
-
-def load_shard(path: Path) -> list[dict]:
-    """The utterances of one shard file."""
-    z = np.load(path, allow_pickle=True)
-    return [{"ids": z["ids"][k].astype(np.int64), "frames": z["frames"][k].astype(np.int64),
-             "speaker": int(z["speaker"][k]), "feats": z["feats"][k].astype(np.float32),
-             "text": str(z["text"][k]), "lang": str(z["lang"][k])} for k in range(len(z["speaker"]))]
-
-
-def load(corpus_dir: Path) -> list[dict]:
-    """All utterances of all finished shards."""
-    return [u for path in sorted(Path(corpus_dir).glob("shard_*.npz")) for u in load_shard(path)]
 
 
 if __name__ == "__main__":

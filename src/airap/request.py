@@ -1,0 +1,74 @@
+"""What a person asks for (``RenderRequest``) and what it resolves to (``RenderSettings``).
+
+:func:`resolve` is pure: request + parsed song + catalogue -> every choice made (voice and flow per
+line, style, tempo, formats), or one clear ``InputError`` before any work is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import catalog
+from .beat import BeatStyle
+from .errors import InputError
+from .flow import FlowTemplate
+from .text import Song
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    lyrics: str
+    voice: str | None = None  # None: the sheet's voice, else the catalogue default
+    beat: str | None = None  # style name; None: the sheet's, else the catalogue default
+    bpm: float | None = None
+    lang: str = "auto"
+    seed: int = 0
+    flow: str | None = None  # default template for lines without one
+    instrumental: str | None = None  # path of an uploaded instrumental (replaces the generated beat)
+    formats: tuple[str, ...] = ("wav",)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Every choice of one render, resolved: the stages read these and nothing else."""
+
+    line_voices: tuple[str, ...]  # voice name per line
+    line_flows: tuple[FlowTemplate, ...]  # template per line
+    style: BeatStyle
+    bpm: float  # the generated beat's tempo (an upload's is tracked)
+    seed: int
+    formats: tuple[str, ...]
+    instrumental: str | None
+
+
+def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:
+    """The options that can be checked without the lyrics (CLI and HTTP check these up front);
+    ``voices``: the ones the engine can sing (``catalog.engine_voices``)."""
+    if req.voice is not None:
+        catalog.get_voice(req.voice, voices)
+    if req.beat is not None:
+        catalog.get_style(req.beat)
+    if req.bpm is not None:
+        catalog.check_bpm(req.bpm)
+    if req.flow is not None:
+        catalog.get_flow(req.flow)
+    if req.lang not in catalog.LANGUAGES:
+        raise InputError(f"unknown language {req.lang!r}: use {', '.join(catalog.LANGUAGES)}")
+    catalog.check_seed(req.seed)
+    bad = set(req.formats) - set(catalog.FORMATS)
+    if bad:
+        raise InputError(f"unknown format {sorted(bad)[0]!r}: use {' or '.join(catalog.FORMATS)}")
+
+
+def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSettings:
+    """Request + song sheet + catalogue -> RenderSettings (``voices``: the engine's). The request wins
+    over the sheet, a line's own choice over both, the catalogue's defaults fill the rest."""
+    check_request(req, voices)
+    default_voice = catalog.get_voice(req.voice or song.voice or catalog.DEFAULT_VOICE, voices).name
+    line_voices = tuple(catalog.get_voice(ln.voice, voices).name if ln.voice else default_voice for ln in song.lines)
+    default_flow = req.flow or song.flow
+    flows = tuple(catalog.get_flow(line.flow or default_flow) for line in song.lines)
+    style = catalog.get_style(req.beat or song.beat or catalog.DEFAULT_STYLE)
+    bpm = catalog.check_bpm(req.bpm if req.bpm is not None else (song.bpm or style.default_bpm))
+    return RenderSettings(line_voices=line_voices, line_flows=flows, style=style, bpm=bpm, seed=req.seed,
+                          formats=tuple(req.formats), instrumental=req.instrumental)
