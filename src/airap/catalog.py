@@ -105,13 +105,18 @@ def get_engine(name: str) -> EngineEntry:
 
 @dataclass(frozen=True)
 class VoiceEntry:
-    """A character. ``packs`` weights Kokoro style vectors: one pack, a blend, or an extrapolation."""
+    """A character. ``packs`` weights Kokoro style vectors (one pack, a blend, or an extrapolation) for
+    English lines; ``zh_packs`` for Mandarin lines when a different pack speaks it natively."""
 
     name: str
     description: str
     packs: dict[str, float] = field(default_factory=dict)
+    zh_packs: dict[str, float] | None = None
     languages: tuple[str, ...] = ("en", "zh")
     tags: tuple[str, ...] = ()
+
+    def packs_for(self, lang: str) -> dict[str, float]:
+        return self.zh_packs if lang == "zh" and self.zh_packs is not None else self.packs
 
 
 VOICES: dict[str, VoiceEntry] = {v.name: v for v in [

@@ -35,6 +35,7 @@ from .tokens import (
 from .voicepacks import cache_dir, load_packs
 
 SAMPLE_RATE = 24000
+LANGS = ("en", "zh")
 FRAME = TEACHER_FRAME  # seconds per alignment frame: 600 samples
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
@@ -130,33 +131,34 @@ class KokoroEngine:
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
         packs = load_packs()
-        # a voice is a weighted sum of packs (one pack, a blend, or an extrapolation)
-        self._styles = {v.name: sum(w * packs[p] for p, w in v.packs.items()).astype(np.float32)
-                        for v in VOICES.values()}
+        # a voice is a weighted sum of packs (one pack, a blend, or an extrapolation), per language
+        self._styles = {(v.name, lang): sum(w * packs[p] for p, w in v.packs_for(lang).items()).astype(np.float32)
+                        for v in VOICES.values() for lang in LANGS}
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[str]:
-        return list(self._styles)
+        return list(dict.fromkeys(name for name, _ in self._styles))
 
-    def _style(self, voice: str, n_tokens: int) -> np.ndarray:
-        if voice not in self._styles:
-            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self._styles)}")
-        table = self._styles[voice]
+    def _style(self, voice: str, line: Line, n_tokens: int) -> np.ndarray:
+        """The voice's style vector for this line's language (a mixed line: its main language) and length."""
+        if (voice, line.main_lang) not in self._styles:
+            raise NotFoundError(f"unknown voice {voice!r}; voices: {', '.join(self.voices())}")
+        table = self._styles[(voice, line.main_lang)]
         return table[min(n_tokens, len(table)) - 1].reshape(1, 256)
 
     # -- tokens -------------------------------------------------------------------------------
     def _tokens(self, line: Line) -> tuple[list[int], list[list[list[int]]]]:
         return line_tokens(line, self._vocab)
 
-    def _predict(self, ids: list[int], voice: str) -> np.ndarray:
-        style = self._style(voice, len(ids) - 2)
+    def _predict(self, ids: list[int], voice: str, line: Line) -> np.ndarray:
+        style = self._style(voice, line, len(ids) - 2)
         (durs,) = self._pred.run(None, {"tokens": np.array([ids], np.int64), "style": style,
                                         "speed": np.ones(1, np.float32)})
         return np.maximum(np.asarray(durs, np.float64).ravel(), 1.0) * FRAME
 
     def natural_timing(self, line: Line, voice: str) -> Alignment:
         ids, where = self._tokens(line)
-        durs = self._predict(ids, voice)
+        durs = self._predict(ids, voice, line)
         phon = phoneme_seconds(ids, where, durs, self._vocab[" "])
         vowel = [s.vowel_index for s in line.syllables]
         return from_durations(phon, vowel, lead_in=float(durs[0]), total=float(durs.sum()))
@@ -164,14 +166,14 @@ class KokoroEngine:
     def natural_frames(self, line: Line, voice: str) -> np.ndarray:
         """Whole 25 ms frames per token at the voice's own pace (the teacher's durations)."""
         ids, _ = self._tokens(line)
-        return np.maximum(1, np.round(self._predict(ids, voice) / FRAME)).astype(np.int64)
+        return np.maximum(1, np.round(self._predict(ids, voice, line) / FRAME)).astype(np.int64)
 
     def teacher_read(self, line: Line, voice: str) -> TeacherRead:
         """Kokoro reading the line exactly as it would by itself (whole-frame durations)."""
         ids, _ = self._tokens(line)
         frames = self.natural_frames(line, voice)
         bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
-        (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, len(ids) - 2),
+        (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
                                           "speed": np.ones(1, np.float32),
                                           "alignment": soft_alignment(bounds, int(bounds[-1]))})
         return TeacherRead(np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel())
@@ -183,11 +185,11 @@ class KokoroEngine:
         model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in,
                                                                    self.onset_lead)
         token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail,
-                                  self._predict(ids, voice), self._vocab[" "])
+                                  self._predict(ids, voice, line), self._vocab[" "])
         bounds = np.concatenate([[0.0], np.cumsum(token_dur)]) / FRAME
         frames = int(np.ceil(bounds[-1]))
         alignment = soft_alignment(bounds, frames)
-        style = self._style(voice, len(ids) - 2)
+        style = self._style(voice, line, len(ids) - 2)
         (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": style,
                                           "speed": np.ones(1, np.float32), "alignment": alignment})
         audio = np.asarray(audio, np.float32).ravel()

@@ -67,6 +67,13 @@ class Line:
     def syllables(self) -> list[Syllable]:
         return [s for w in self.words for s in w.syllables]
 
+    @property
+    def main_lang(self) -> str:
+        """The language most of its syllables are in ("zh" on a tie): a mixed line is sung by one
+        voice in one language's settings."""
+        sylls = self.syllables
+        return "zh" if 2 * sum(s.lang == "zh" for s in sylls) >= len(sylls) else "en"
+
 
 @dataclass
 class Song:
