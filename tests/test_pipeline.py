@@ -86,7 +86,7 @@ def test_sheet_choices_resolve_per_line(fake):
     assert [f.name for f in over.line_flows] == ["chopper", "chopper", "triplet", "triplet"]
     assert over.style.name == "lo-fi" and over.bpm == 80
     plain = resolve(RenderRequest(lyrics="yo"), parse_lyrics("yo"), fake.voices)
-    assert plain.line_voices == (catalog.DEFAULT_VOICE,) and plain.style.name == catalog.DEFAULT_STYLE
+    assert plain.line_voices == (catalog.default_voice("en", fake.voices),) and plain.style.name == catalog.DEFAULT_STYLE
 
 
 @pytest.mark.parametrize("request_kw,needle", [
@@ -127,3 +127,47 @@ def test_lrc_and_progress(fake, tmp_path):
     assert all(a[1] <= b[1] for a, b in zip(stages, stages[1:]))
     lrc = (tmp_path / "lyrics.lrc").read_text()
     assert lrc.count("\n[0") >= 1 and "<0" in lrc
+
+
+CREW_SHEET = """sections:
+  - name: verse
+    lines:
+      - {text: Who got the flow, voice: kumo}
+      - {text: We got the flow, voice: duo}
+  - name: hook
+    voice: [kumo, duo, fox]
+    lines: [Run it back run it back]
+"""
+
+
+def test_call_and_response_and_a_crew_hook(fake, tmp_path):
+    engine = fake.engine
+    engine.sung.clear()
+    res = fake.render(RenderRequest(lyrics=CREW_SHEET), tmp_path)
+    assert [v for _, v in engine.sung] == ["kumo", "duo", "kumo", "duo", "fox"]  # the crew sings the hook too
+    t = json.loads((tmp_path / "timings.json").read_text())
+    assert [(ln["voice"], ln["crew"]) for ln in t["lines"]] == [("kumo", []), ("duo", []), ("kumo", ["duo", "fox"])]
+    assert len(res.track.lines) == 3  # crew voices add sound, not lines
+    vocals, sr = sf.read(tmp_path / "vocals.wav")
+    hook = slice(int(t["lines"][2]["start"] * sr), int(t["lines"][2]["end"] * sr))
+    verse = slice(int(t["lines"][0]["start"] * sr), int(t["lines"][0]["end"] * sr))
+    side = lambda s: np.sqrt(np.mean((vocals[s, 0] - vocals[s, 1]) ** 2))  # noqa: E731
+    assert side(verse) < 1e-4 < side(hook)  # the lead is centred, the crew spreads left and right
+
+
+def test_a_voice_that_lacks_the_line_language_falls_back_with_a_warning(fake, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setitem(catalog.MODEL_SPEAKERS, "duo", replace(catalog.entry("duo"), languages=("en",)))
+    monkeypatch.setitem(catalog.VOICES, "duo", catalog.MODEL_SPEAKERS["duo"])
+    res = fake.render(RenderRequest(lyrics="voice: duo\nlines: [Run it back, 这个节奏真的很好]"))
+    assert [ln.voice for ln in res.track.lines][0] == "duo"
+    fallback = res.track.lines[1].voice
+    assert fallback != "duo" and any("duo does not speak zh" in w and fallback in w for w in res.track.warnings)
+
+
+def test_sheet_values_of_the_wrong_kind_are_clear_errors():
+    for sheet in ("beat: [a]\nlines: [yo]", "flow: {x: 1}\nlines: [yo]", "voice: [a, b, c, d, e]\nlines: [yo]",
+                  "lines: [{text: yo, voice: 5}]"):
+        with pytest.raises(InputError, match="song sheet"):
+            parse_lyrics(sheet)

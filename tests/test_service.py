@@ -93,7 +93,17 @@ def test_browser_click_through(server, tmp_path):
             "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page()
         page.goto(server + "/")
-        page.wait_for_selector("#voice option", state="attached")
+        page.wait_for_selector(".voice-card", state="attached")
+        cards = page.locator(".voice-card")
+        assert cards.count() >= 16
+        page.click("#lang-filter button[data-lang='zh']")  # the cast filtered to Mandarin speakers
+        visible = page.locator(".voice-card:not([hidden])")
+        assert 0 < visible.count() <= cards.count()
+        first = visible.first
+        name = first.get_attribute("data-name")
+        first.locator(".play").click()  # a preview plays (shipped clip)
+        page.wait_for_function("document.querySelector('#preview-audio').currentTime > 0.2", timeout=20_000)
+        assert first.get_attribute("aria-checked") == "true" and page.inner_text("#voice-name") == name
         page.fill("#lyrics", "Every line is on the grid\n每个字都在节拍上")
         page.wait_for_function("document.querySelector('#counts').textContent.includes('syllables')")
         page.click("#go")
@@ -107,6 +117,8 @@ def test_browser_click_through(server, tmp_path):
         }""")
         assert played["duration"] > 3 and played["time"] > 0.2
         assert page.locator("#timeline span[data-start]").count() >= 6
+        job_voice = page.evaluate("timings.lines[0].voice")
+        assert job_voice == name
         page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
         browser.close()
 

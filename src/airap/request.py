@@ -32,13 +32,21 @@ class RenderRequest:
 class RenderSettings:
     """Every choice of one render, resolved: the stages read these and nothing else."""
 
-    line_voices: tuple[str, ...]  # voice name per line
+    line_voices: tuple[str, ...]  # voice name per line (the lead)
+    line_crews: tuple[tuple[str, ...], ...]  # per line, more voices singing it in unison
     line_flows: tuple[FlowTemplate, ...]  # template per line
     style: BeatStyle
     bpm: float  # the generated beat's tempo (an upload's is tracked)
     seed: int
     formats: tuple[str, ...]
     instrumental: str | None
+    warnings: tuple[str, ...] = ()
+
+
+def song_lang(song: Song) -> str:
+    """The language most of the song's syllables are in ("zh" on a tie)."""
+    sylls = [s for line in song.lines for s in line.syllables]
+    return "zh" if 2 * sum(s.lang == "zh" for s in sylls) >= len(sylls) else "en"
 
 
 def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:
@@ -64,11 +72,26 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
     """Request + song sheet + catalogue -> RenderSettings (``voices``: the engine's). The request wins
     over the sheet, a line's own choice over both, the catalogue's defaults fill the rest."""
     check_request(req, voices)
-    default_voice = catalog.get_voice(req.voice or song.voice or catalog.DEFAULT_VOICE, voices).name
-    line_voices = tuple(catalog.get_voice(ln.voice, voices).name if ln.voice else default_voice for ln in song.lines)
+    default_voice = catalog.get_voice(req.voice or song.voice or catalog.default_voice(song_lang(song), voices),
+                                      voices).name
+    warnings: list[str] = []
+    line_voices = tuple(_speaks(catalog.get_voice(ln.voice, voices).name if ln.voice else default_voice, ln, voices,
+                                warnings) for ln in song.lines)
+    line_crews = tuple(tuple(_speaks(catalog.get_voice(name, voices).name, ln, voices, warnings) for name in ln.crew)
+                       for ln in song.lines)
     default_flow = req.flow or song.flow
     flows = tuple(catalog.get_flow(line.flow or default_flow) for line in song.lines)
     style = catalog.get_style(req.beat or song.beat or catalog.DEFAULT_STYLE)
     bpm = catalog.check_bpm(req.bpm if req.bpm is not None else (song.bpm or style.default_bpm))
-    return RenderSettings(line_voices=line_voices, line_flows=flows, style=style, bpm=bpm, seed=req.seed,
-                          formats=tuple(req.formats), instrumental=req.instrumental)
+    return RenderSettings(line_voices=line_voices, line_crews=line_crews, line_flows=flows, style=style, bpm=bpm,
+                          seed=req.seed, formats=tuple(req.formats), instrumental=req.instrumental,
+                          warnings=tuple(warnings))
+
+
+def _speaks(voice: str, line, voices: tuple[str, ...], warnings: list[str]) -> str:
+    """``voice`` if it speaks the line's language, else that language's default character (warned)."""
+    if line.main_lang in catalog.entry(voice).languages:
+        return voice
+    fallback = catalog.default_voice(line.main_lang, voices)
+    warnings.append(f"{voice} does not speak {line.main_lang}; {fallback} sings {line.text[:40]!r}")
+    return fallback

@@ -15,8 +15,9 @@ import importlib
 
 from ..catalog import DEFAULT_ENGINE, get_engine
 from .base import LINE_LEAD_IN, LINE_TAIL, SungLine, VocalEngine
+from .timbre import apply_timbre
 
-__all__ = ["LINE_LEAD_IN", "LINE_TAIL", "SungLine", "VocalEngine", "load_engine"]
+__all__ = ["LINE_LEAD_IN", "LINE_TAIL", "SungLine", "VocalEngine", "apply_timbre", "load_engine"]
 
 
 def load_engine(name: str = DEFAULT_ENGINE, threads: int = 1) -> VocalEngine:

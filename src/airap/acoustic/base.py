@@ -10,8 +10,9 @@ import numpy as np
 from ..align import Alignment
 from ..text import Line
 
-# Silence sung before and after each line. Kokoro was trained with ~0.4 s of leading silence: with
-# less than ~0.3 s it swallows the first phoneme (heard on the demo verses); our models learned the same.
+# Silence sung before and after each line (at least; an engine may use its voice's own longer lead-in).
+# Kokoro was trained with ~0.4 s of leading silence: with less it swallows the first phoneme (heard on
+# the demo verses); our models learned the same.
 LINE_LEAD_IN = 0.3
 LINE_TAIL = 0.15
 

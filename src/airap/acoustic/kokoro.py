@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..align import Alignment, from_durations
-from ..catalog import VOICES
+from ..catalog import MODEL_SPEAKERS, VOICES, PackMix
 from ..errors import NotFoundError, SetupError
 from ..text import Line
 from .base import SungLine
@@ -36,6 +36,7 @@ from .voicepacks import cache_dir, load_packs
 
 SAMPLE_RATE = 24000
 LANGS = ("en", "zh")
+TIMBRE_DIMS = 128  # a style vector: [decoder (timbre) | prosody predictor], StyleTTS 2 layout
 FRAME = TEACHER_FRAME  # seconds per alignment frame: 600 samples
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
@@ -102,6 +103,18 @@ def soft_alignment(bounds: np.ndarray, frames: int) -> np.ndarray:
     return share[None].astype(np.float32)
 
 
+def style_table(style: PackMix, packs: dict[str, np.ndarray]) -> np.ndarray:
+    """[510, 1, 256] style vectors (one per input length) of a pack mix: the timbre weights make the
+    decoder's half, the prosody weights the predictor's half."""
+    def weighted(weights: dict[str, float]) -> np.ndarray:
+        return sum(w * packs[p] for p, w in weights.items())
+
+    table = weighted(style.timbre)
+    if style.prosody is not None:
+        table = np.concatenate([table[..., :TIMBRE_DIMS], weighted(style.prosody)[..., TIMBRE_DIMS:]], axis=-1)
+    return table.astype(np.float32)
+
+
 class KokoroEngine:
     """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control."""
 
@@ -131,13 +144,13 @@ class KokoroEngine:
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
         packs = load_packs()
-        # a voice is a weighted sum of packs (one pack, a blend, or an extrapolation), per language
-        self._styles = {(v.name, lang): sum(w * packs[p] for p, w in v.packs_for(lang).items()).astype(np.float32)
-                        for v in VOICES.values() for lang in LANGS}
+        # the cast, and the voices our own models learned (the teacher reads their corpus with them)
+        self._styles = {(v.name, lang): style_table(v.style_for(lang), packs)
+                        for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[str]:
-        return list(dict.fromkeys(name for name, _ in self._styles))
+        return list(VOICES)
 
     def _style(self, voice: str, line: Line, n_tokens: int) -> np.ndarray:
         """The voice's style vector for this line's language (a mixed line: its main language) and length."""
@@ -182,10 +195,15 @@ class KokoroEngine:
              lead_in: float, tail: float) -> SungLine:
         ids, where = self._tokens(line)
         vowel = [s.vowel_index for s in line.syllables]
+        natural = self._predict(ids, voice, line)
+        # At least the voice's own lead-in: with less silence before it, Kokoro mangles the first
+        # syllable (voices it predicts ~0.45 s for, e.g. zm_yunjian, lost 每/音/写/这 at 0.3 s:
+        # benchmarks/voices.py dev lines, CER 14 % -> 3 % at natural durations).
+        lead_in = max(lead_in, float(natural[0]))
         model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in,
                                                                    self.onset_lead)
-        token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail,
-                                  self._predict(ids, voice, line), self._vocab[" "])
+        token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail, natural,
+                                  self._vocab[" "])
         bounds = np.concatenate([[0.0], np.cumsum(token_dur)]) / FRAME
         frames = int(np.ceil(bounds[-1]))
         alignment = soft_alignment(bounds, frames)

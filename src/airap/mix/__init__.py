@@ -13,9 +13,9 @@ import numpy as np
 from .chain import duck, master, true_peak_db, vocal_chain
 from .export import lrc, write_track
 from .types import Stems, TimedLine, TimedSyllable, TimedWord, Track
-from .vocals import PlacedLine, place_line, vocal_track
+from .vocals import CREW_DETUNE, PlacedLine, place_line, vocal_track
 
-__all__ = ["PlacedLine", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord", "DUCK_DB_GENERATED",
+__all__ = ["CREW_DETUNE", "PlacedLine", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord", "DUCK_DB_GENERATED",
            "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track", "write_track"]
 
 # How far the beat dips under the vocal, dB. Chosen by ear on the demo verses: an upload arrives

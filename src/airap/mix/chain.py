@@ -46,7 +46,7 @@ def reverb(y: np.ndarray, sr: int, decay: float = 0.6, wet: float = 0.12, seed: 
     ir /= np.sqrt(np.sum(ir**2)) + 1e-9
     pre = int(0.02 * sr)  # 20 ms pre-delay keeps consonants clear
     ir = np.concatenate([np.zeros(pre), ir])
-    tail = signal.fftconvolve(y, ir)[: len(y)]
+    tail = signal.fftconvolve(y, ir if y.ndim == 1 else ir[:, None], axes=0)[: len(y)]
     return ((1 - wet) * y + wet * tail).astype(np.float32)
 
 

@@ -33,6 +33,8 @@ class TimedLine:
     words: tuple[TimedWord, ...]
     section: str = "verse"
     flow: str = "straight"
+    voice: str = ""  # the character singing it
+    crew: tuple[str, ...] = ()  # characters singing it with them, in unison
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class Track:
             "duration": r(self.duration),
             "beats": [r(b) for b in self.beats], "downbeats": [r(b) for b in self.downbeats],
             "lines": [{
-                "text": ln.text, "section": ln.section, "flow": ln.flow, "start": r(ln.start), "end": r(ln.end),
+                "text": ln.text, "section": ln.section, "flow": ln.flow, "voice": ln.voice, "crew": list(ln.crew),
+                "start": r(ln.start),
+                "end": r(ln.end),
                 "words": [{
                     "text": w.text, "start": r(w.start), "end": r(w.end),
                     "syllables": [{"text": s.text, "phonemes": list(s.phonemes), "start": r(s.start),

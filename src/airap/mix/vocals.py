@@ -10,12 +10,21 @@ from scipy import signal
 
 from .types import TimedLine, TimedSyllable, TimedWord
 
+# A crew line (several characters in unison): each extra voice a few cents off the lead and panned
+# around it, a little quieter, so the lead stays in the middle and the words stay clear.
+CREW_DETUNE = (0.08, -0.08, 0.12, -0.12)  # semitones per extra voice (8-12 cents: a natural unison)
+CREW_PAN = (-0.55, 0.55, -0.3, 0.3)  # -1 left .. 1 right
+CREW_GAIN_DB = -3.0
+
 
 @dataclass(frozen=True)
 class PlacedLine:
     audio: np.ndarray  # float32 mono at the track's rate
     start: int  # sample where it begins in the track
     timed: TimedLine
+    pan: float = 0.0  # -1 left .. 1 right; 0 = centre
+    gain: float = 1.0
+    double: bool = False  # a crew voice under the lead (its timings are the lead's)
 
 
 def resample(y: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
@@ -25,7 +34,8 @@ def resample(y: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     return signal.resample_poly(y, sr_to // g, sr_from // g).astype(np.float32)
 
 
-def place_line(line, line_plan, sung, sample_rate: int) -> PlacedLine:
+def place_line(line, line_plan, sung, sample_rate: int, voice: str = "", crew: tuple[str, ...] = (),
+               crew_index: int | None = None) -> PlacedLine:
     """A sung line (``acoustic.SungLine``) of ``line`` (``text.Line``) planned by ``line_plan``
     (``flow.LinePlan``) -> its audio at ``sample_rate`` and the sample it starts on. Engines with
     whole-frame durations miss each slot by a little: the line is centred on its misses (the largest
@@ -33,22 +43,32 @@ def place_line(line, line_plan, sung, sample_rate: int) -> PlacedLine:
     audio = resample(sung.audio, sung.sample_rate, sample_rate)
     misses = [sp.slot_time - span.vowel_onset for sp, span in zip(line_plan.syllables, sung.alignment.syllables)]
     start = int(round((max(misses) + min(misses)) / 2 * sample_rate))
-    timed = timed_line(line, line_plan, sung.alignment, start / sample_rate)
+    timed = timed_line(line, line_plan, sung.alignment, start / sample_rate, voice, crew)
     if start < 0:  # a line planned to start before the track does loses its leading silence
         audio, start = audio[-start:], 0
-    return PlacedLine(audio=audio, start=start, timed=timed)
+    if crew_index is None:
+        return PlacedLine(audio=audio, start=start, timed=timed)
+    k = crew_index % len(CREW_PAN)
+    return PlacedLine(audio=audio, start=start, timed=timed, pan=CREW_PAN[k], gain=10 ** (CREW_GAIN_DB / 20),
+                      double=True)
 
 
 def vocal_track(placed: list[PlacedLine], n_samples: int) -> np.ndarray:
-    """Sum the placed lines into one mono track of ``n_samples``."""
-    vocal = np.zeros(n_samples, np.float32)
+    """Sum the placed lines into one track of ``n_samples``: mono [n] while every line is centred,
+    else stereo [n, 2] (constant-power pan, scaled so the centre keeps unit gain on each side)."""
+    stereo = any(p.pan for p in placed)
+    vocal = np.zeros((n_samples, 2) if stereo else n_samples, np.float32)
     for p in placed:
         end = min(n_samples, p.start + len(p.audio))
-        vocal[p.start:end] += p.audio[: end - p.start]
+        piece = p.gain * p.audio[: end - p.start]
+        if stereo:
+            angle = (p.pan + 1) * np.pi / 4
+            piece = piece[:, None] * (np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)], np.float32))
+        vocal[p.start:end] += piece
     return vocal
 
 
-def timed_line(line, line_plan, alignment, shift: float) -> TimedLine:
+def timed_line(line, line_plan, alignment, shift: float, voice: str = "", crew: tuple[str, ...] = ()) -> TimedLine:
     """Timed lyrics of one line: the engine's syllable spans moved by ``shift`` s (where the line's
     audio starts), with each syllable's planned slot beside it."""
     spans = iter(zip(alignment.syllables, line_plan.syllables))
@@ -62,4 +82,4 @@ def timed_line(line, line_plan, alignment, shift: float) -> TimedLine:
                                        slot_time=sp.slot_time))
         words.append(TimedWord(text=w.text, start=sylls[0].start, end=sylls[-1].end, syllables=tuple(sylls)))
     return TimedLine(text=line.text, start=words[0].start, end=words[-1].end, words=tuple(words),
-                     section=line.section, flow=line_plan.template)
+                     section=line.section, flow=line_plan.template, voice=voice, crew=crew)

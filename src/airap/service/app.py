@@ -155,17 +155,20 @@ async def result_file(job_id: str, name: str, request: Request):
     return FileResponse(path, filename=name)
 
 
-@api.get("/v1/voices", summary="voices, each with a preview clip")
-async def voices():
-    return [{"name": v.name, "engines": [e for e in catalog.ENGINES if v.name in catalog.engine_voices(e)],
-             "description": v.description, "languages": list(v.languages), "tags": list(v.tags),
-             "preview": f"/v1/voices/{v.name}/preview"} for v in catalog.VOICES.values()]
+@api.get("/v1/voices", summary="the cast: characters with languages, tags and a preview clip each")
+async def voices(engine: str | None = None):
+    if engine is not None:
+        catalog.get_engine(engine)
+    return [{**row, "preview": f"/v1/voices/{row['name']}/preview"} for row in catalog.voice_rows(engine)]
 
 
-@api.get("/v1/voices/{name}/preview", summary="a short preview clip of a voice (rendered once, cached)")
+@api.get("/v1/voices/{name}/preview", summary="a short rapped preview of a voice (shipped, else rendered once)")
 async def voice_preview(name: str, request: Request):
     if name not in catalog.VOICES:
         return error(404, "not_found", "no such voice")
+    shipped = catalog.preview_path(name)
+    if shipped is not None:
+        return FileResponse(str(shipped), media_type="audio/mpeg")
     svc = _dispatcher(request)
     spec = preview_spec(name)
     job = svc.store.cached(spec)

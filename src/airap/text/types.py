@@ -62,6 +62,7 @@ class Line:
     section: str = "verse"
     flow: str | None = None  # template name; None = the song's default
     voice: str | None = None  # voice override for this line
+    crew: tuple[str, ...] = ()  # more voices singing it in unison with the lead (a crew hook)
 
     @property
     def syllables(self) -> list[Syllable]:

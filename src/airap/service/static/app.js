@@ -9,9 +9,47 @@ async function api(path, opts) {
   return body;
 }
 
+const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+let voice = null;
+
+function pickVoice(name) {
+  voice = name;
+  $("voice-name").textContent = name;
+  for (const card of document.querySelectorAll(".voice-card")) {
+    card.setAttribute("aria-checked", card.dataset.name === name ? "true" : "false");
+  }
+}
+
+function filterCast(lang) {
+  for (const b of document.querySelectorAll("#lang-filter button")) b.classList.toggle("on", b.dataset.lang === lang);
+  for (const card of document.querySelectorAll(".voice-card")) {
+    card.hidden = lang !== "" && !card.dataset.langs.split(" ").includes(lang);
+  }
+}
+
 async function loadLists() {
   const voices = await api("/v1/voices");
-  $("voice").innerHTML = voices.map((v) => `<option value="${v.name}" title="${v.description}">${v.name}</option>`).join("");
+  $("cast").innerHTML = voices.map((v) => `
+    <div class="voice-card" role="radio" tabindex="0" data-name="${esc(v.name)}" data-langs="${esc(v.languages.join(" "))}">
+      <button type="button" class="play" aria-label="play ${esc(v.name)}" data-preview="${esc(v.preview)}">▶</button>
+      <strong>${esc(v.name)}</strong> <small>${esc(v.languages.join(" · "))} · ${esc(v.tags.join(", "))}</small>
+      <p>${esc(v.description)}</p>
+    </div>`).join("");
+  for (const card of document.querySelectorAll(".voice-card")) {
+    card.onclick = () => pickVoice(card.dataset.name);
+    card.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pickVoice(card.dataset.name); } };
+  }
+  for (const play of document.querySelectorAll(".voice-card .play")) {
+    play.onclick = (e) => {
+      e.stopPropagation();
+      pickVoice(play.parentElement.dataset.name);
+      const a = $("preview-audio");
+      a.src = play.dataset.preview;
+      a.play().catch(() => {});
+    };
+  }
+  for (const b of document.querySelectorAll("#lang-filter button")) b.onclick = () => filterCast(b.dataset.lang);
+  $("voice-name").textContent = "auto (the lyrics' language picks a native voice)";
   const b = await api("/v1/beats");
   $("beat").innerHTML = b.beats.map((s) => `<option value="${s.name}">${s.name}</option>`).join("");
   $("flow").innerHTML = b.flows.map((f) => `<option value="${f.name}">${f.name}</option>`).join("");
@@ -32,12 +70,6 @@ function liveCounts() {
     } catch (e) { $("counts").textContent = `— ${e.message}`; $("line-counts").innerHTML = ""; }
   }, 300);
 }
-
-$("preview").onclick = () => {
-  const a = $("preview-audio");
-  a.src = `/v1/voices/${$("voice").value}/preview`;
-  a.play().catch(() => {});
-};
 
 async function drawWave(url) {
   const buf = await (await fetch(url)).arrayBuffer();
@@ -84,13 +116,13 @@ $("go").onclick = async () => {
     if (file) {
       const fd = new FormData();
       fd.append("lyrics", $("lyrics").value);
-      fd.append("voice", $("voice").value);
+      if (voice) fd.append("voice", voice);
       fd.append("flow", $("flow").value);
       fd.append("instrumental", file);
       res = await api("/v1/jobs", { method: "POST", body: fd });
     } else {
       res = await api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ lyrics: $("lyrics").value, voice: $("voice").value, beat: $("beat").value,
+        body: JSON.stringify({ lyrics: $("lyrics").value, voice: voice || undefined, beat: $("beat").value,
           bpm: +$("bpm").value, flow: $("flow").value }) });
     }
     let job;

@@ -1,0 +1,53 @@
+"""Render every character's preview clip (rapped over a beat, in its default language) into
+src/airap/data/previews/<name>.mp3: small mono MP3s shipped with the package, so the page plays a
+preview at once and no request ever renders one. Run after changing the cast:
+
+    .venv/bin/python scripts/make_previews.py [--only name,name]
+"""
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+warnings.filterwarnings("ignore")
+
+PREVIEW_LINES = {
+    "en": "Yo, it's {name} on the mic\nEvery word right on the beat",
+    "zh": "我是{name}来到这里\n每个字都落在鼓点上",
+}
+PREVIEW_RATE = 22050
+OUT = Path(__file__).resolve().parents[1] / "src" / "airap" / "data" / "previews"
+
+
+def main():
+    from scipy import signal
+
+    from airap import catalog
+    from airap.render import Renderer
+    from airap.request import RenderRequest
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default=None)
+    a = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    renderer = Renderer("kokoro", threads=2)
+    for v in catalog.VOICES.values():
+        if a.only and v.name not in a.only.split(","):
+            continue
+        lyrics = PREVIEW_LINES[v.default_lang].format(name=v.name)
+        res = renderer.render(RenderRequest(lyrics=lyrics, voice=v.name, bpm=92, beat="boom-bap", seed=1))
+        mono = res.track.mix.mean(axis=1)
+        y = signal.resample_poly(mono, PREVIEW_RATE // 50, res.track.sample_rate // 50).astype(np.float32)
+        sf.write(OUT / f"{v.name}.mp3", y, PREVIEW_RATE, format="MP3", subtype="MPEG_LAYER_III",
+                 compression_level=0.9)
+        print(v.name, f"{(OUT / f'{v.name}.mp3').stat().st_size // 1000} kB")
+    for stale in OUT.glob("*.mp3"):
+        if stale.stem not in catalog.VOICES:
+            stale.unlink()
+
+
+if __name__ == "__main__":
+    main()
