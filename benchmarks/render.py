@@ -49,9 +49,10 @@ def main():
         song = parse_lyrics(lyrics)
         t = time.perf_counter()
         tts_audio = 0.0
+        voice = res.track.lines[0].voice  # the same character the render used
         for line in song.lines:
-            nat = r.engine.natural_timing(line, "kumo")
-            sung = r.engine.sing(line, "kumo", [list(s.phoneme_durations) for s in nat.syllables],
+            nat = r.engine.natural_timing(line, voice)
+            sung = r.engine.sing(line, voice, [list(s.phoneme_durations) for s in nat.syllables],
                                  [0.0] * len(nat.syllables), 0.3, 0.15)
             tts_audio += len(sung.audio) / sung.sample_rate
         tts_wall = time.perf_counter() - t

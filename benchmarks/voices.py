@@ -103,7 +103,7 @@ def _rapped(renderer, voice: str, lang: str, lines: list[str]) -> dict:
     track = res.track
     audio = track.vocals.mean(axis=1)
     spans = [(ln.text, ln.start, ln.end) for ln in track.lines]
-    return {"audio": audio, "sr": track.sample_rate, "spans": spans, "render_s": seconds,
+    return {"audio": audio, "sr": track.sample_rate, "spans": spans, "render_s": seconds, "audio_s": track.duration,
             "score": score_lines(audio, track.sample_rate, spans)}
 
 
@@ -140,7 +140,7 @@ def measure(voice: str, verse_set: str, n_lines: int) -> dict:
         out[lang] = {
             f"rapped_{metric}": rap["score"][f"{metric}_{lang}"], f"natural_{metric}": nat["score"][f"{metric}_{lang}"],
             "rapped_lines": [(ln["text"], ln["heard"]) for ln in rap["score"]["lines"] if ln["error"] > 0],
-            "render_s": round(rap["render_s"], 2), "dnsmos_rapped": _dnsmos(rap["audio"], rap["sr"]),
+            "render_s": round(rap["render_s"], 2), "audio_s": round(rap["audio_s"], 2), "dnsmos_rapped": _dnsmos(rap["audio"], rap["sr"]),
             "dnsmos_natural": _dnsmos(nat["audio"], nat["sr"]),
             "emb": _embed(encoder, rap["audio"], rap["sr"]).tolist(),
             "emb_halves": [_embed(encoder, rap["audio"][:cut], rap["sr"]).tolist(),
@@ -188,6 +188,28 @@ def summarise(rows: list[dict]) -> dict:
             "calibration_same_voice_other_lines": {"mean": round(float(np.mean(same_voice)), 3),
                                                    "min": round(float(np.min(same_voice)), 3)},
             "distinct_below_0.85": [names[i] for i in keep], "n_distinct": len(keep)}
+
+
+def transform_cost(rows: list[dict]) -> dict:
+    """Seconds each timbre transform takes per second of sung audio, beside what the engine took to
+    sing it (render seconds per second of the 92 BPM verse, median over the plain characters)."""
+    from airap import catalog
+    from airap.acoustic import SungLine, apply_timbre
+
+    sr, seconds = 24000, 30.0
+    t = np.arange(int(sr * seconds)) / sr
+    audio = (0.2 * sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 20))).astype(np.float32)
+    line = SungLine(audio, sr, None)
+    out = {}
+    for v in catalog.VOICES.values():
+        if v.timbre.semitones or v.timbre.effect:
+            t0 = time.perf_counter()
+            apply_timbre(line, v.timbre.semitones, v.timbre.effect)
+            out[v.name] = round((time.perf_counter() - t0) / seconds, 4)
+    plain = [r[lang]["render_s"] / r[lang]["audio_s"] for r in rows for lang in ("en", "zh")
+             if catalog.entry(r["voice"]).timbre == catalog.Timbre()]
+    return {"transform_seconds_per_audio_second": out,
+            "render_seconds_per_audio_second": round(float(np.median(plain)), 4) if plain else None}
 
 
 def draw(summary: dict, path: str) -> None:
@@ -244,6 +266,7 @@ def main():
                              if not k.startswith("emb") and k != "rapped_lines"} for lang in ("en", "zh")}}),
                   file=sys.stderr, flush=True)
     summary = summarise(rows)
+    summary["transform_cost"] = transform_cost(rows)
     if a.png and not a.screen:
         draw(summary, a.png)
     summary.update({"set": a.set, "lines_per_language": a.lines, "bpm": BPM, "wall_s": round(time.time() - t, 1)})

@@ -18,6 +18,8 @@ def run(*args, **kw):
     (["render", "--text", "   "], "empty"),
     (["render", "--text", "🔥🔥😂"], "nothing to rap"),
     (["render", "--text", "yo", "--voice", "nobody"], "unknown voice"),
+    (["render", "--text", "yo", "--voice", "mikee"], "did you mean mike"),
+    (["render", "--text", "yo", "--voice", "rose", "--engine", "fast"], "not available"),
     (["render", "--text", "yo", "--beat", "polka"], "unknown beat style"),
     (["render", "--text", "yo", "--bpm", "0"], "BPM"),
     (["render", "--text", "yo", "--bpm", "1000"], "BPM"),
@@ -59,6 +61,8 @@ def test_lists_as_json():
     import json
 
     voices = json.loads(run("voices", "--json").stdout)
-    assert {"kumo", "duo"} <= {v["name"] for v in voices}
+    assert {"mike", "mei"} <= {v["name"] for v in voices} and len(voices) >= 16
+    assert all({"name", "description", "languages", "tags", "preview"} <= set(v) for v in voices)
+    assert {v["name"] for v in json.loads(run("voices", "--json", "--engine", "fast").stdout)} >= {"kumo", "duo"}
     beats = json.loads(run("beats", "--json").stdout)
     assert len(beats["beats"]) >= 4 and len(beats["flows"]) >= 5

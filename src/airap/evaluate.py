@@ -16,6 +16,7 @@ import numpy as np
 from .errors import InputError, SetupError
 
 WHISPER_SR = 16000
+SPAN_MARGIN = (0.2, 0.3)  # s of audio kept before and after a line's syllables (breath, reverb tail)
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,9 +85,12 @@ def score_lines(audio: np.ndarray, sr: int, lines: list[tuple[str, float, float]
     lines, CER over the Han characters for Mandarin (and mixed) lines; totals per language."""
     per_lang: dict[str, dict[str, list]] = {}
     out = []
-    for text, start, end in lines:
+    for k, (text, start, end) in enumerate(lines):
         lang = line_lang(text)
-        a, b = int(max(0.0, start - 0.2) * sr), int((end + 0.3) * sr)
+        # a margin around the line, but never into its neighbours (a rapped line ends where the next begins)
+        lo = max(0.0, start - SPAN_MARGIN[0], (lines[k - 1][2] + start) / 2 if k else 0.0)
+        hi = min(end + SPAN_MARGIN[1], (end + lines[k + 1][1]) / 2 if k + 1 < len(lines) else np.inf)
+        a, b = int(lo * sr), int(hi * sr)
         hyp_text = transcribe(audio[a:b], sr, lang)
         norm = _norm_zh if lang == "zh" else _norm_en
         ref, hyp = norm(text), norm(hyp_text)
