@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -129,9 +130,11 @@ def _natural(renderer, voice: str, lang: str, lines: list[str]) -> dict:
 
 
 def measure(voice: str, verse_set: str, n_lines: int) -> dict:
+    from airap import catalog
+
     renderer, encoder = _tools()
     out = {"voice": voice}
-    for lang in ("en", "zh"):
+    for lang in catalog.entry(voice).languages:  # a line in another language would be sung by a fallback
         lines = VERSES[verse_set][lang][:n_lines]
         rap, nat = _rapped(renderer, voice, lang, lines), _natural(renderer, voice, lang, lines)
         metric = "wer" if lang == "en" else "cer"
@@ -165,9 +168,10 @@ def summarise(rows: list[dict]) -> dict:
     sim = np.zeros((n, n))
     for i in range(n):
         for j in range(n):
-            sim[i, j] = np.mean([_cos(rows[i][lang]["emb"], rows[j][lang]["emb"]) for lang in ("en", "zh")])
+            common = [lang for lang in ("en", "zh") if lang in rows[i] and lang in rows[j]]
+            sim[i, j] = np.mean([_cos(rows[i][lang]["emb"], rows[j][lang]["emb"]) for lang in common])
     off = sim - np.eye(n) * 9
-    same_voice = [_cos(*r[lang]["emb_halves"]) for r in rows for lang in ("en", "zh")]
+    same_voice = [_cos(*r[lang]["emb_halves"]) for r in rows for lang in ("en", "zh") if lang in r]
     # the largest set whose every pair is below 0.85 (greedy: drop the voice with the most close pairs)
     keep = list(range(n))
     while True:
@@ -179,9 +183,8 @@ def summarise(rows: list[dict]) -> dict:
     per_voice = {}
     for i, r in enumerate(rows):
         per_voice[r["voice"]] = {
-            "en": {k: v for k, v in r["en"].items() if not k.startswith("emb")},
-            "zh": {k: v for k, v in r["zh"].items() if not k.startswith("emb")},
-            "en_vs_zh_similarity": round(_cos(r["en"]["emb"], r["zh"]["emb"]), 3),
+            **{lang: {k: v for k, v in r[lang].items() if not k.startswith("emb")} for lang in ("en", "zh") if lang in r},
+            "en_vs_zh_similarity": round(_cos(r["en"]["emb"], r["zh"]["emb"]), 3) if "zh" in r else None,
             "closest": names[int(np.argmax(off[i]))], "closest_similarity": round(float(off[i].max()), 3),
         }
     return {"voices": per_voice, "names": names, "similarity": np.round(sim, 3).tolist(),
@@ -200,6 +203,7 @@ def transform_cost(rows: list[dict]) -> dict:
     t = np.arange(int(sr * seconds)) / sr
     audio = (0.2 * sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 20))).astype(np.float32)
     line = SungLine(audio, sr, None)
+    apply_timbre(SungLine(audio[:sr], sr, None), 1.0, "robot")  # first calls pay librosa's set-up: not counted
     out = {}
     for v in catalog.VOICES.values():
         if v.timbre.semitones or v.timbre.effect:
@@ -207,7 +211,7 @@ def transform_cost(rows: list[dict]) -> dict:
             apply_timbre(line, v.timbre.semitones, v.timbre.effect)
             out[v.name] = round((time.perf_counter() - t0) / seconds, 4)
     plain = [r[lang]["render_s"] / r[lang]["audio_s"] for r in rows for lang in ("en", "zh")
-             if catalog.entry(r["voice"]).timbre == catalog.Timbre()]
+             if lang in r and catalog.entry(r["voice"]).timbre == catalog.Timbre()]
     return {"transform_seconds_per_audio_second": out,
             "render_seconds_per_audio_second": round(float(np.median(plain)), 4) if plain else None}
 
@@ -242,6 +246,7 @@ def main():
     ap.add_argument("--only", default=None, help="comma-separated voice names")
     ap.add_argument("--screen", action="store_true", help="every Kokoro pack as a voice (to choose the cast)")
     ap.add_argument("--png", default="docs/voices_similarity.png")
+    ap.add_argument("--rows", default=None, help="also save every measurement (with embeddings) here")
     a = ap.parse_args()
     if a.screen:
         from airap.acoustic.voicepacks import load_packs
@@ -263,8 +268,10 @@ def main():
         for row in pool.imap(_measure_args, [(v, a.set, a.lines) for v in voices]):
             rows.append(row)
             print(json.dumps({"voice": row["voice"], **{lang: {k: v for k, v in row[lang].items()
-                             if not k.startswith("emb") and k != "rapped_lines"} for lang in ("en", "zh")}}),
+                             if not k.startswith("emb") and k != "rapped_lines"} for lang in ("en", "zh") if lang in row}}),
                   file=sys.stderr, flush=True)
+    if a.rows:  # every measurement, embeddings included, to summarise again without rendering
+        Path(a.rows).write_text(json.dumps(rows))
     summary = summarise(rows)
     summary["transform_cost"] = transform_cost(rows)
     if a.png and not a.screen:

@@ -183,13 +183,11 @@ VOICES: dict[str, VoiceEntry] = {v.name: v for v in [
     english_native("river", "calm, low American narrator", "af_river", "female", "low"),
     english_native("nico", "hushed, whispery American flow", "af_nicole", "female", "mid", "whisper"),
     english_native("muse", "airy, lilting American voice", "af_aoede", "female", "high"),
-    english_native("lily", "light British soprano", "bf_lily", "female", "high"),
     english_native("mike", "confident American baritone", "am_michael", "male", "mid"),
     english_native("jolly", "booming, jolly bass (the big man in red)", "am_santa", "male", "low"),
     english_native("wolf", "rough, energetic American MC", "am_fenrir", "male", "mid"),
     english_native("onyx", "dark, heavy American bass", "am_onyx", "male", "low"),
     english_native("adam", "plain-spoken American tenor", "am_adam", "male", "mid"),
-    english_native("liam", "young American voice", "am_liam", "male", "high"),
     english_native("duke", "deep British gentleman", "bm_george", "male", "low"),
     english_native("chip", "chipmunk hype-man: pitch and formants up 6 semitones", "am_puck", "male", "high",
                    "transform", timbre=Timbre(semitones=6.0)),
@@ -224,7 +222,7 @@ MODEL_SPEAKERS: dict[str, VoiceEntry] = {v.name: v for v in [
 DEFAULT_VOICES = {"en": "rose", "zh": "xi"}
 # The first cast's names (Japanese packs) -> the character of the same gender and register.
 ALIASES: dict[str, str] = {"kumo": "onyx", "shadow": "onyx", "alpha": "mei", "spark": "mei", "fox": "rose",
-                           "mouse": "nico", "mitten": "lily", "duo": "muse"}
+                           "mouse": "nico", "mitten": "muse", "duo": "river"}
 
 
 def entry(name: str) -> VoiceEntry:
