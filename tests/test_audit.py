@@ -105,3 +105,20 @@ def test_shipped_aligner_matches_its_manifest_and_loads():
     y = (0.3 * np.sign(np.sin(2 * np.pi * 120 * t)) * np.hanning(len(t))).astype(np.float32)
     starts = aligner.symbol_starts(y, 24000, [0, 43, 0])
     assert starts[0] == 0 and 0 < starts[1] < starts[2] < 1.0
+
+
+def test_rests_inside_a_word_become_inserted_silence():
+    """A rest after a syllable with no word gap behind it (Mandarin syllables inside a word) has no
+    token to live in: it is inserted into the audio as silence at that syllable's end."""
+    from airap.acoustic.tokens import inner_rests, insert_silences
+
+    space = 16
+    ids = [0, 5, 6, space, 7, 8, 9, 0]  # word 1: one syllable (5 6); word 2: syllables (7) and (8 9)
+    where = [[[1], [2]], [[4]], [[5], [6]]]
+    assert inner_rests(ids, where, [0.2, 0.3, 0.1], space) == [(5, 0.3)]  # the first is a word gap, the last the pad
+    sr = 1000
+    audio = np.ones(1000, np.float32)
+    out = insert_silences(audio, sr, [(0.4, 0.25), (0.7, 0.1)])
+    assert len(out) == 1000 + 250 + 100
+    assert np.all(out[400:650] == 0) and np.all(out[950:1050] == 0)  # 0.7 s moved to 0.95 s by the first
+    assert out[300] == 1 and out[1300] == 1 and out[399] < 0.3  # faded, not clicked

@@ -25,6 +25,8 @@ from .tokens import (
     ACOUSTIC_LEAD,
     TEACHER_FRAME,
     OnsetLead,
+    inner_rests,
+    insert_silences,
     kokoro_data,
     line_tokens,
     load_vocab,
@@ -211,6 +213,8 @@ class KokoroEngine:
         (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": style,
                                           "speed": np.ones(1, np.float32), "alignment": alignment})
         audio = np.asarray(audio, np.float32).ravel()
+        cuts = [(bounds[t] * FRAME - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(ids, where, model_rests, self._vocab[" "])]
+        audio = insert_silences(audio, SAMPLE_RATE, cuts)
         # Rests shift every later syllable: lay the spans out with them.
         al = from_durations(phoneme_durations, vowel, lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)

@@ -106,6 +106,38 @@ def token_targets(ids: list[int], where: list[list[list[int]]], phoneme_duration
     return target
 
 
+def inner_rests(ids: list[int], where: list[list[list[int]]], rests: list[float], space_id: int) -> list[tuple[int, float]]:
+    """The rests ``token_targets`` cannot give to a word-gap token (after a syllable inside a word, e.g.
+    a Mandarin syllable in a two-character word): (the token they follow + 1, seconds). The engines
+    open the audio there and insert that much silence, so the syllables after it stay on their slots."""
+    out = []
+    for syl_pos, rest in zip(where, rests):
+        t = max((p for ph in syl_pos for p in ph), default=0) + 1
+        if rest > 0 and not (t < len(ids) and (ids[t] == space_id or t == len(ids) - 1)):
+            out.append((t, rest))
+    return out
+
+
+SILENCE_FADE = 0.005  # s: the audio fades out and in around an inserted silence (no click)
+
+
+def insert_silences(audio: np.ndarray, sr: int, cuts: list[tuple[float, float]]) -> np.ndarray:
+    """``audio`` with ``seconds`` of silence inserted at each ``(time, seconds)`` (times in the audio
+    as it was), the sound faded out before each cut and back in after it."""
+    y = np.array(audio, np.float32)
+    fade = max(1, int(SILENCE_FADE * sr))
+    pieces, last = [], 0
+    for time, seconds in sorted(cuts):
+        at = int(np.clip(round(time * sr), last, len(y)))
+        lo, hi = max(last, at - fade), min(len(y), at + fade)
+        y[lo:at] *= np.linspace(1.0, 0.0, at - lo, dtype=np.float32)
+        y[at:hi] *= np.linspace(0.0, 1.0, hi - at, dtype=np.float32)
+        pieces += [y[last:at], np.zeros(int(round(seconds * sr)), np.float32)]
+        last = at
+    pieces.append(y[last:])
+    return np.concatenate(pieces)
+
+
 KEEP_CONSONANT = 0.75  # measured: cutting short Mandarin initials to move onsets cost Whisper characters
 
 

@@ -22,6 +22,8 @@ from ..base import SungLine
 from ..tokens import (
     ACOUSTIC_LEAD,
     OnsetLead,
+    inner_rests,
+    insert_silences,
     line_tokens,
     load_vocab,
     phoneme_seconds,
@@ -112,6 +114,8 @@ class TacotronEngine:
         dst = np.concatenate([[0.0], np.cumsum(target)]) / HOP_SECONDS
         warped = warp_features(d.features, src, dst)
         audio = synthesize(warped)
+        cuts = [(dst[t] * HOP_SECONDS - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(d.ids, d.where, rests, self._vocab[" "])]
+        audio = insert_silences(audio, SAMPLE_RATE, cuts)
         # our models learned the teacher's timing, its acoustic lead included (measured: vowels sound
         # ~50 ms before their token boundary), so the same correction applies
         al = from_durations(phoneme_durations, [s.vowel_index for s in line.syllables], lead_in=lead_in - ACOUSTIC_LEAD,
@@ -175,15 +179,20 @@ class FastSpeechEngine:
         fpt = np.diff(np.concatenate([[0], bounds]))
         feats, _ = self.net.infer_durations(ids, speaker, fpt)
         audio = synthesize(feats)
+        inner = inner_rests(ids, where, model_rests, self._vocab[" "])
+        bounds_s = np.concatenate([[0], np.cumsum(fpt)]) * HOP_SECONDS
+        audio = insert_silences(audio, SAMPLE_RATE, [(bounds_s[t] - ACOUSTIC_LEAD, rest) for t, rest in inner])
         # report where the rounded frames really put each phoneme (within half a 12.5 ms frame of the
         # plan), as heard: the onset correction's shifts taken back out
         secs = fpt * HOP_SECONDS
         realised = phoneme_seconds(ids, where, secs, self._vocab[" "])
         heard = [[r + p - m for r, p, m in zip(rs, ps, ms)]
                  for rs, ps, ms in zip(realised, phoneme_durations, model_durations)]
-        for syl, planned, given in zip(heard, rests, model_rests):  # a rest lives in the last phoneme's time
+        inner_at = {t: rest for t, rest in inner}
+        for syl, pos, planned, given in zip(heard, where, rests, model_rests):  # a rest lives in the last phoneme's time
             if syl:
-                syl[-1] += planned - given
+                after = max((p for ph in pos for p in ph), default=0) + 1
+                syl[-1] += planned - given + inner_at.get(after, 0.0)  # an inserted silence is heard there too
         al = from_durations(heard, vowels, lead_in=float(secs[0]) + lead_in - model_lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE)
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
