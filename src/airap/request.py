@@ -13,6 +13,7 @@ from .beat import BeatStyle
 from .errors import InputError
 from .flow import FlowTemplate
 from .text import Song
+from .text.types import main_lang
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,8 @@ class RenderSettings:
 
 
 def song_lang(song: Song) -> str:
-    """The language most of the song's syllables are in ("zh" on a tie)."""
-    sylls = [s for line in song.lines for s in line.syllables]
-    return "zh" if 2 * sum(s.lang == "zh" for s in sylls) >= len(sylls) else "en"
+    """The language most of the song's syllables are in."""
+    return main_lang([s for line in song.lines for s in line.syllables])
 
 
 def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:

@@ -48,6 +48,11 @@ class Syllable:
         return self.stress == 1 if self.lang == "en" else self.tone in (1, 2, 3, 4)
 
 
+def main_lang(syllables) -> str:
+    """The language most of these syllables are in ("zh" on a tie)."""
+    return "zh" if 2 * sum(s.lang == "zh" for s in syllables) >= len(syllables) else "en"
+
+
 @dataclass(frozen=True)
 class Word:
     text: str
@@ -70,10 +75,9 @@ class Line:
 
     @property
     def main_lang(self) -> str:
-        """The language most of its syllables are in ("zh" on a tie): a mixed line is sung by one
-        voice in one language's settings."""
-        sylls = self.syllables
-        return "zh" if 2 * sum(s.lang == "zh" for s in sylls) >= len(sylls) else "en"
+        """The language most of its syllables are in: a mixed line is sung by one voice in one
+        language's settings."""
+        return main_lang(self.syllables)
 
 
 @dataclass
