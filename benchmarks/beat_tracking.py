@@ -36,7 +36,7 @@ def main():
         for style, bpm, pickup, swing in CASES:
             wav = Path(tmp) / f"{style}_{bpm}.wav"
             ref = make_instrumental(wav, style, bpm, pickup, swing)
-            y, sr = load_instrumental(str(wav), 44100, LIMITS.upload_seconds)
+            y, sr = load_instrumental(str(wav), 44100, LIMITS.upload)
             end = len(y) / sr
             ref = mir_eval.beat.trim_beats(ref[ref <= end], min_beat_time=0)
             grid = track_beat(y, sr)

@@ -232,7 +232,7 @@ def main():
                                                  ("gfunk_165", "g-funk", 165, 0.0, None)):
             wav = tmp / f"{name}.wav"
             ref_beats = make_instrumental(wav, style, bpm, pickup, swing)
-            y, sr = load_instrumental(str(wav), 44100, LIMITS.upload_seconds)
+            y, sr = load_instrumental(str(wav), 44100, LIMITS.upload)
             g = track_beat(y, sr)
             est = np.array(g.beats)
             est = est[est <= len(y) / sr]

@@ -66,3 +66,20 @@ def test_lists_as_json():
     assert {v["name"] for v in json.loads(run("voices", "--json", "--engine", "fast").stdout)} >= {"kumo", "duo"}
     beats = json.loads(run("beats", "--json").stdout)
     assert len(beats["beats"]) >= 4 and len(beats["flows"]) >= 5
+
+
+def test_fifos_are_refused_not_read(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for args, needle in ((["render", str(fifo)], "regular file"),
+                         (["render", "--text", "yo", "--instrumental", str(fifo)], "regular")):
+        r = run(*args, "--out", str(tmp_path / "o"))  # would block forever if anything opened the FIFO
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("text", ["lines:\n  - " + "9" * 300, "lines:\n1:\n", "lines: &a [yo]\nx: *a",
+                                  "lines: [yo \x1b[31m red]"])
+def test_sheets_that_crashed_are_one_line_errors(text, tmp_path):
+    r = run("render", "--text", text, "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr and "\x1b" not in r.stderr

@@ -38,10 +38,9 @@ def _post_json(base, path, body):
     return _get(base + path, json.dumps(body).encode(), {"content-type": "application/json"}, "POST")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _serve(tmp_path_factory, **env_extra):
     port = _free_port()
-    env = dict(os.environ, AIRAP_JOBS_DIR=str(tmp_path_factory.mktemp("jobs")), AIRAP_RATE_LIMIT="1000")
+    env = dict(os.environ, AIRAP_JOBS_DIR=str(tmp_path_factory.mktemp("jobs")), AIRAP_RATE_LIMIT="1000", **env_extra)
     proc = subprocess.Popen([sys.executable, "-m", "airap.cli", "serve", "--port", str(port), "--workers", "1"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -57,6 +56,16 @@ def server(tmp_path_factory):
     yield base
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, AIRAP_API_KEY="page-key")
 
 
 def _wait(base, job_id, timeout=180):
@@ -84,15 +93,21 @@ def test_job_roundtrip_and_cache(server):
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium not installed")
-def test_browser_click_through(server, tmp_path):
+def test_browser_click_through(keyed_server, tmp_path):
+    """The whole page on a server that wants a key: the page asks for it, sends it, and plays the
+    result and the previews through signed links (an <audio> element cannot send a header)."""
     from playwright.sync_api import sync_playwright
 
+    server = keyed_server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page()
         page.goto(server + "/")
+        page.wait_for_selector("#key-row:not([hidden])")
+        page.fill("#api-key", "page-key")
+        page.click("#key-save")
         page.wait_for_selector(".voice-card", state="attached")
         cards = page.locator(".voice-card")
         assert cards.count() >= 16

@@ -113,13 +113,3 @@ def test_queue_survives_a_restart(tmp_path):
         assert c.get(f"/v1/jobs/{ids[2]}").json()["queue_position"] == 1  # one running, one ahead
     with TestClient(create_app(settings, runner=FakeRunner())) as c:
         assert all(_wait(c, i)["status"] == "done" for i in ids)
-
-
-def test_rate_limit_and_api_key(tmp_path):
-    settings = Settings(jobs_dir=tmp_path / "jobs", rate_per_minute=2, api_key="k")
-    with TestClient(create_app(settings, runner=FakeRunner())) as c:
-        assert c.post("/v1/jobs", json={"lyrics": "yo"}).status_code == 401
-        codes = [c.post("/v1/jobs", json={"lyrics": f"yo {k}"}, headers={"x-api-key": "k"}).status_code
-                 for k in range(3)]
-        assert codes == [202, 202, 429]
-        assert c.get("/healthz").status_code == 200  # outside /v1: no key needed

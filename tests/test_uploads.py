@@ -19,7 +19,7 @@ def test_tracks_tempo_and_downbeat_with_pickup(tmp_path):
     audio = np.concatenate([np.zeros((int(pickup * 44100), 2), np.float32), beat.audio])
     path = tmp_path / "inst.flac"
     sf.write(path, audio, 44100)
-    y, sr = load_instrumental(str(path), 44100, LIMITS.upload_seconds)
+    y, sr = load_instrumental(str(path), 44100, LIMITS.upload)
     grid = track_beat(y, sr)
     assert abs(grid.bpm - 90) < 2
     period = 60 / 90
@@ -37,7 +37,7 @@ def test_syncopated_beats_get_tempo_and_on_beat_phase(tmp_path, style, bpm):
     beat = generated(style, bpm, 12, 3)
     path = tmp_path / "inst.wav"
     sf.write(path, beat.audio, 44100)
-    y, sr = load_instrumental(str(path), 44100, LIMITS.upload_seconds)
+    y, sr = load_instrumental(str(path), 44100, LIMITS.upload)
     grid = track_beat(y, sr)
     assert abs(grid.bpm / bpm - 1) < 0.03
     ref = np.array(beat.grid.beats)
@@ -55,18 +55,18 @@ def test_bad_uploads(tmp_path, maker, needle):
     path = tmp_path / "upload.wav"
     maker(path)
     with pytest.raises(InputError, match=needle):
-        load_instrumental(str(path), 44100, LIMITS.upload_seconds)
+        load_instrumental(str(path), 44100, LIMITS.upload)
 
 
 def test_odd_formats_are_handled(tmp_path):
     t = np.arange(8000 * 6) / 8000
     mono8k = (0.3 * np.sin(2 * np.pi * 100 * t) * (t % 0.5 < 0.1)).astype(np.float32)
     sf.write(tmp_path / "m.wav", mono8k, 8000)
-    y, sr = load_instrumental(str(tmp_path / "m.wav"), 44100, LIMITS.upload_seconds)
+    y, sr = load_instrumental(str(tmp_path / "m.wav"), 44100, LIMITS.upload)
     assert y.shape[1] == 2 and sr == 44100
     six = np.random.default_rng(0).uniform(-0.2, 0.2, (192000 * 5, 6)).astype(np.float32)
     sf.write(tmp_path / "s.wav", six, 192000)
-    y, sr = load_instrumental(str(tmp_path / "s.wav"), 44100, LIMITS.upload_seconds)
+    y, sr = load_instrumental(str(tmp_path / "s.wav"), 44100, LIMITS.upload)
     assert y.shape[1] == 2 and abs(len(y) / sr - 5) < 0.01
 
 
@@ -87,4 +87,4 @@ def test_two_hour_upload_is_refused_before_decoding(tmp_path):
         f.write(struct.pack("<I", data_bytes))
         f.truncate(at + 8 + data_bytes)
     with pytest.raises(InputError, match="120 minutes"):
-        load_instrumental(str(path), 44100, LIMITS.upload_seconds)
+        load_instrumental(str(path), 44100, LIMITS.upload)

@@ -14,6 +14,7 @@ import difflib
 from dataclasses import dataclass
 
 from .beat.styles import BeatStyle
+from .beat.track import UploadCaps
 from .errors import InputError
 from .flow.templates import FlowTemplate
 
@@ -31,10 +32,17 @@ class Limits:
     max_upload_mb: float = 40.0  # a 10-minute MP3 at 320 kb/s is 24 MB
     max_upload_seconds: float = 10 * 60
     min_upload_seconds: float = 4.0
+    # Caps read from an upload's header before anything is decoded: a 3,000,017 Hz WAV or an 8-channel
+    # 655 kHz FLAC of a few MB would decode to gigabytes. The sample cap is ten minutes of 96 kHz stereo.
+    max_upload_rate: int = 192_000
+    max_upload_channels: int = 8
+    max_upload_samples: int = 10 * 60 * 96_000 * 2
+    max_lyrics_file_bytes: int = 256 * 1024  # a lyrics file is refused by size before it is read
 
     @property
-    def upload_seconds(self) -> tuple[float, float]:
-        return self.min_upload_seconds, self.max_upload_seconds
+    def upload(self) -> UploadCaps:
+        return UploadCaps(self.min_upload_seconds, self.max_upload_seconds, self.max_upload_rate,
+                          self.max_upload_channels, self.max_upload_samples)
 
 
 LIMITS = Limits()
@@ -48,7 +56,7 @@ def check_bpm(bpm: object) -> float:
     try:
         value = float(bpm)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
-        raise InputError(f"BPM must be a number between {lo:.0f} and {hi:.0f}, got {bpm!r}") from None
+        raise InputError(f"BPM must be a number between {lo:.0f} and {hi:.0f}, got {repr(bpm)[:40]}") from None
     if not (lo <= value <= hi) or value != value:
         raise InputError(f"BPM must be between {lo:.0f} and {hi:.0f}, got {bpm}")
     return value

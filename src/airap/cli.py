@@ -37,8 +37,10 @@ def _read_lyrics(args) -> str:
     if not args.lyrics:
         raise AirapError("give a lyrics file or --text \"...\"")
     path = Path(args.lyrics)
-    if not path.is_file():
-        raise AirapError(f"lyrics file not found: {path}")
+    if not path.is_file():  # also refuses FIFOs and devices, which would block or never end
+        raise AirapError(f"lyrics file not found (or not a regular file): {path}")
+    if path.stat().st_size > catalog.LIMITS.max_lyrics_file_bytes:
+        raise AirapError(f"lyrics file is over the max of {catalog.LIMITS.max_lyrics_file_bytes // 1024} kB: {path}")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -279,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit
         return 0
+    except Exception as e:  # a bug: one line for the user, the traceback only when asked for
+        if os.environ.get("AIRAP_DEBUG"):
+            raise
+        print(f"airap: internal error: {type(e).__name__} (please report it; AIRAP_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ class Renderer:
     @staticmethod
     def _backing(settings: RenderSettings, n_lines: int):
         if settings.instrumental:
-            return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload_seconds)
+            return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload)
         return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines)
 
     @staticmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import catalog
-from .beat import BeatStyle
+from .beat import BeatStyle, probe_instrumental
 from .errors import InputError
 from .flow import FlowTemplate
 from .text import Song
@@ -63,6 +63,8 @@ def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:
     if req.lang not in catalog.LANGUAGES:
         raise InputError(f"unknown language {req.lang!r}: use {', '.join(catalog.LANGUAGES)}")
     catalog.check_seed(req.seed)
+    if req.instrumental is not None:  # the header now, so a bad file fails before models load
+        probe_instrumental(req.instrumental, catalog.LIMITS.upload)
     bad = set(req.formats) - set(catalog.FORMATS)
     if bad:
         raise InputError(f"unknown format {sorted(bad)[0]!r}: use {' or '.join(catalog.FORMATS)}")

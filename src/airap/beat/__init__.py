@@ -10,7 +10,8 @@ from .backing import INTRO_BARS, OUTRO_BARS, Backing, backing_beat, generated_ba
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .styles import BeatStyle
-from .track import load_instrumental, track_beat
+from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumental, track_beat
 
 __all__ = ["Backing", "Beat", "BeatGrid", "BeatStyle", "INTRO_BARS", "OUTRO_BARS", "backing_beat", "generate_beat",
-           "generated_backing", "load_instrumental", "track_beat", "uploaded_backing"]
+           "generated_backing", "load_instrumental", "probe_instrumental", "track_beat", "uploaded_backing",
+           "AudioHeader", "UploadCaps"]

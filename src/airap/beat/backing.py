@@ -10,7 +10,7 @@ import numpy as np
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .styles import BeatStyle
-from .track import load_instrumental, track_beat
+from .track import UploadCaps, load_instrumental, track_beat
 
 INTRO_BARS = 1  # one bar of beat before the first line: the listener hears the tempo first
 OUTRO_BARS = 1  # and one after the last line, which then rings out
@@ -29,9 +29,9 @@ def generated_backing(style: BeatStyle, bpm: float, max_song_bars: int) -> Backi
     return Backing(grid=grid, first_bar=INTRO_BARS, max_bars=None)
 
 
-def uploaded_backing(path: str, sample_rate: int, seconds: tuple[float, float]) -> Backing:
+def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps) -> Backing:
     """Decode and track an instrumental; lines start on its first downbeat."""
-    audio, _ = load_instrumental(path, sample_rate, seconds)
+    audio, _ = load_instrumental(path, sample_rate, caps)
     grid = track_beat(audio, sample_rate)
     length = len(audio) / sample_rate
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)

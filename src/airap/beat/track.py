@@ -14,6 +14,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import InputError
@@ -25,35 +29,92 @@ ANALYSIS_RATE = 22050
 HOP = 256  # 11.6 ms
 
 
-def load_instrumental(path: str, sample_rate: int, seconds: tuple[float, float]) -> tuple[np.ndarray, int]:
-    """Decode any WAV/FLAC/OGG/MP3 (by content, not extension) to float32 stereo at ``sample_rate``;
-    its length must be within ``seconds`` (min, max)."""
-    min_seconds, max_seconds = seconds
-    import soundfile as sf
-    from scipy import signal
+DECODE_BLOCK_SECONDS = 10.0  # uploads are decoded and resampled in blocks: memory ~ the output, not the file
 
+
+@dataclass(frozen=True)
+class UploadCaps:
+    """What an upload may be (the catalogue's ``LIMITS.upload``)."""
+
+    min_seconds: float
+    max_seconds: float
+    max_rate: int
+    max_channels: int
+    max_samples: int
+
+
+@dataclass(frozen=True)
+class AudioHeader:
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def probe_instrumental(path: str, caps: UploadCaps) -> AudioHeader:
+    """What the file's header says, checked against ``caps`` before anything is decoded."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+            raise InputError("the instrumental must be a regular audio file")
+        import soundfile as sf
+
         info = sf.info(path)
+    except InputError:
+        raise
     except Exception:
         raise InputError("the instrumental is not a readable audio file (WAV, FLAC, OGG or MP3)") from None
-    if info.frames == 0 or info.samplerate <= 0:
+    if info.frames <= 0 or info.samplerate <= 0 or info.channels <= 0:
         raise InputError("the instrumental is empty")
-    if info.duration > max_seconds:
-        raise InputError(f"the instrumental is {info.duration / 60:.0f} minutes long (max {max_seconds / 60:.0f})")
-    if info.duration < min_seconds:
-        raise InputError(f"the instrumental is too short ({info.duration:.1f} s, min {min_seconds:.0f} s)")
+    if info.samplerate > caps.max_rate:
+        raise InputError(f"the instrumental's sample rate is {info.samplerate} Hz (max {caps.max_rate})")
+    if info.channels > caps.max_channels:
+        raise InputError(f"the instrumental has {info.channels} channels (max {caps.max_channels})")
+    header = AudioHeader(info.samplerate, info.channels, info.frames)
+    if header.seconds > caps.max_seconds:
+        raise InputError(f"the instrumental is {header.seconds / 60:.0f} minutes long (max {caps.max_seconds / 60:.0f})")
+    if header.seconds < caps.min_seconds:
+        raise InputError(f"the instrumental is too short ({header.seconds:.1f} s, min {caps.min_seconds:.0f} s)")
+    if header.frames * header.channels > caps.max_samples:
+        raise InputError("the instrumental has too many samples (max ten minutes of 96 kHz stereo): "
+                         "export it at 48 kHz stereo")
+    return header
+
+
+def _to_stereo(block: np.ndarray) -> np.ndarray:
+    if block.shape[1] == 1:
+        return np.repeat(block, 2, axis=1)
+    if block.shape[1] == 2:
+        return block
+    centre = block[:, 2:3]  # surround: fold to stereo (front L/R + centre)
+    return np.concatenate([block[:, :1] + 0.7 * centre, block[:, 1:2] + 0.7 * centre], axis=1)
+
+
+def load_instrumental(path: str, sample_rate: int, caps: UploadCaps) -> tuple[np.ndarray, int]:
+    """Decode any WAV/FLAC/OGG/MP3 (by content, not extension) to float32 stereo at ``sample_rate``;
+    its header must be within ``caps`` (length, rate, channels, samples)."""
+    import soundfile as sf
+    import soxr
+
+    header = probe_instrumental(path, caps)
+    resampler = (soxr.ResampleStream(header.sample_rate, sample_rate, 2, dtype="float32")
+                 if header.sample_rate != sample_rate else None)
+    out = []
     try:
-        y, sr = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as f:
+            for block in f.blocks(blocksize=int(DECODE_BLOCK_SECONDS * header.sample_rate), dtype="float32",
+                                  always_2d=True):
+                stereo = np.ascontiguousarray(_to_stereo(block))
+                out.append(resampler.resample_chunk(stereo) if resampler else stereo)
+        if resampler:
+            out.append(resampler.resample_chunk(np.zeros((0, 2), np.float32), last=True))
     except Exception:
         raise InputError("the instrumental could not be decoded (broken file?)") from None
-    if y.shape[1] == 1:
-        y = np.repeat(y, 2, axis=1)
-    elif y.shape[1] > 2:  # surround: fold to stereo (front L/R + centre)
-        centre = y[:, 2:3] if y.shape[1] > 2 else 0
-        y = np.concatenate([y[:, :1] + 0.7 * centre, y[:, 1:2] + 0.7 * centre], axis=1)
-    if sr != sample_rate:
-        g = np.gcd(sr, sample_rate)
-        y = signal.resample_poly(y, sample_rate // g, sr // g, axis=0).astype(np.float32)
+    y = np.concatenate(out) if out else np.zeros((0, 2), np.float32)
+    if len(y) < caps.min_seconds * sample_rate * 0.5:
+        raise InputError("the instrumental could not be decoded (broken file?)")
     if not np.isfinite(y).all():
         raise InputError("the instrumental contains invalid samples")
     if np.sqrt(np.mean(y**2)) < 1e-4:

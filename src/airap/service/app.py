@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
+import tempfile
 from collections import defaultdict
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,12 +24,15 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import catalog
-from ..errors import AirapError
+from ..errors import AirapError, InputError
 from ..request import RenderRequest, check_request
+from .access import Client, Guard, signed_url
 from .dispatcher import Dispatcher, RateLimiter, Settings, preview_spec
-from .jobs import JobSpec, safe_file
+from .jobs import Job, JobSpec, safe_file
 
-PREVIEW_WAIT_SECONDS = 120  # a preview not rendered by then answers 503 (the client retries)
+log = logging.getLogger("airap.service")
+PREVIEW_RETRY_SECONDS = 10  # a preview still rendering answers 503 at once with this Retry-After
+UPLOAD_CHUNK_BYTES = 1 << 20
 ENGINE_PATTERN = "^(" + "|".join(catalog.ENGINES) + ")$"
 LANG_PATTERN = "^(" + "|".join(catalog.LANGUAGES) + ")$"
 LIMITS = catalog.LIMITS
@@ -53,8 +60,8 @@ class AnalyzeRequest(BaseModel):
     lang: str = Field("auto", pattern=LANG_PATTERN)
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 def _dispatcher(request: Request) -> Dispatcher:
@@ -65,25 +72,45 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _client_id(request: Request) -> str:
-    return request.headers.get("x-api-key") or (request.client.host if request.client else "unknown")
+def _client(request: Request) -> Client:
+    return request.state.client
+
+
+def _link(request: Request):
+    """File URLs as given out: signed when the service has keys (an <audio> element sends no header)."""
+    settings = _settings(request)
+    if not settings.api_keys:
+        return lambda path: path
+    return lambda path: signed_url(settings.url_secret, path)
+
+
+def _owned_job(request: Request, job_id: str) -> Job | None:
+    """The job if it exists, has not expired, and this client may see it: with keys, only its owner
+    (or a signed link to one of its files); without keys, whoever holds the 122-bit id."""
+    job = _dispatcher(request).store.get(job_id)
+    client = _client(request)
+    if job is None or (_settings(request).api_keys and not client.signed and job.owner != client.id):
+        return None
+    return job
 
 
 api = APIRouter()
 
 
+def _validation_message(e: ValidationError) -> str:
+    first = e.errors()[0]
+    return f"{'.'.join(str(x) for x in first['loc']) or 'body'}: {first['msg']}"
+
+
 async def _read_job_request(request: Request):
     """-> (JobRequest, the upload or None) or an error response."""
     ctype = request.headers.get("content-type", "")
-    upload = None
     try:
         if ctype.startswith("multipart/form-data"):
-            form = await request.form()
+            form = await request.form(max_files=1, max_fields=20)
             fields = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
             upload = form.get("instrumental")
-            if isinstance(upload, str):
-                upload = None
-            return JobRequest(**fields), upload
+            return JobRequest(**fields), (None if isinstance(upload, str) else upload)
         if ctype.startswith("application/json"):
             body = await request.json()
             if not isinstance(body, dict):
@@ -91,16 +118,52 @@ async def _read_job_request(request: Request):
             return JobRequest(**body), None
         return error(415, "unsupported_media_type", "send application/json or multipart/form-data"), None
     except ValidationError as e:
-        first = e.errors()[0]
-        return error(422, "invalid_request", f"{'.'.join(str(x) for x in first['loc']) or 'body'}: {first['msg']}"), None
+        return error(422, "invalid_request", _validation_message(e)), None
+    except RecursionError:
+        return error(400, "invalid_json", "the JSON body is nested too deeply"), None
     except ValueError:
         return error(400, "invalid_json", "the body is not valid JSON"), None
 
 
+def _check_lyrics(req: JobRequest) -> None:
+    """Parse and resolve now, so bad lyrics or sheet values fail the request, not a worker."""
+    from ..request import RenderRequest, resolve
+    from ..text import parse_lyrics
+
+    song = parse_lyrics(req.lyrics, req.lang)
+    resolve(RenderRequest(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow,
+                          seed=req.seed, lang=req.lang), song, catalog.engine_voices(req.engine))
+
+
+async def _receive_upload(upload, folder: Path, max_bytes: int) -> tuple[Path, str]:
+    """Copy the upload to a file under ``folder`` in chunks, hashing as it goes; -> (path, sha256).
+    The form parser already spooled it to disk; nothing holds the whole file in memory."""
+    digest, size = hashlib.sha256(), 0
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    with os.fdopen(fd, "wb") as out:
+        while chunk := await upload.read(UPLOAD_CHUNK_BYTES):
+            size += len(chunk)
+            if size > max_bytes:
+                out.close()
+                os.unlink(name)
+                raise InputError(f"instrumental over {max_bytes / 1024 / 1024:.0f} MB", code="too_large")
+            digest.update(chunk)
+            out.write(chunk)
+    return Path(name), digest.hexdigest()
+
+
+def _probe_upload(path: Path) -> None:
+    """Only the header, in the API process (format, rate, channels, length, sample count); the full
+    decode runs in the worker with the render."""
+    from ..beat import probe_instrumental
+
+    probe_instrumental(str(path), LIMITS.upload)
+
+
 @api.post("/v1/jobs", status_code=202, summary="submit a render job (JSON, or multipart with an instrumental)")
 async def submit(request: Request):
-    settings, svc = _settings(request), _dispatcher(request)
-    if not request.app.state.limiter.allow(_client_id(request)):
+    settings, svc, client = _settings(request), _dispatcher(request), _client(request)
+    if not request.app.state.limiter.allow(client.id):
         return error(429, "rate_limited", f"more than {settings.rate_per_minute} jobs a minute")
     if len(svc.queue) >= settings.max_queue:
         return error(503, "busy", "the queue is full; try again in a minute")
@@ -108,46 +171,44 @@ async def submit(request: Request):
     if isinstance(req, JSONResponse):
         return req
     req.check()
-    from ..text import parse_lyrics
-
-    await asyncio.to_thread(parse_lyrics, req.lyrics, req.lang)  # bad lyrics fail here, not in a worker
-    data = None
+    await asyncio.to_thread(_check_lyrics, req)
+    upload_path, upload_sha = None, None
     if upload is not None:
-        data = await upload.read()
-        if len(data) > settings.max_upload_mb * 1024 * 1024:
-            return error(413, "too_large", f"instrumental over {settings.max_upload_mb:.0f} MB")
-    spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
-                   lang=req.lang, engine=req.engine,
-                   instrumental_sha256=hashlib.sha256(data).hexdigest() if data is not None else None)
-    hit = svc.store.cached(spec)
-    if hit:
-        return {"id": hit.id, "status": hit.status, "cached": True}
-    if data is not None:
-        await asyncio.to_thread(_check_upload, data)
-    job = svc.store.new(spec)
-    if data is not None:
-        (svc.store.folder(job.id) / "instrumental.audio").write_bytes(data)
+        upload_path, upload_sha = await _receive_upload(upload, svc.store.root, int(settings.max_upload_mb * 2**20))
+    try:
+        spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
+                       lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha)
+        hit = svc.find(spec, client.id)
+        if hit:
+            return {"id": hit.id, "status": hit.status, "cached": True}
+        if upload_path is not None:
+            await asyncio.to_thread(_probe_upload, upload_path)
+        job = svc.store.new(spec, client.id)
+        if upload_path is not None:
+            os.replace(upload_path, svc.store.folder(job.id) / "instrumental.audio")
+            upload_path = None
+    finally:
+        if upload_path is not None:
+            upload_path.unlink(missing_ok=True)
     svc.submit(job)
     return {"id": job.id, "status": job.status, "cached": False, "queue_position": svc.position(job.id)}
 
 
 @api.get("/v1/jobs/{job_id}", summary="status, progress and queue position")
 async def status(job_id: str, request: Request):
-    svc = _dispatcher(request)
-    job = svc.store.jobs.get(job_id)
+    job = _owned_job(request, job_id)
     if job is None:
         return error(404, "not_found", "no such job (it may have expired)")
-    return svc.view(job)
+    return _dispatcher(request).view(job, _link(request))
 
 
 @api.get("/v1/jobs/{job_id}/files/{name}", summary="a result file")
 async def result_file(job_id: str, name: str, request: Request):
-    svc = _dispatcher(request)
-    job = svc.store.jobs.get(job_id)
+    job = _owned_job(request, job_id)
     if job is None or job.status != "done":
         return error(404, "not_found", "no finished job with that id")
     try:
-        path = safe_file(svc.store.folder(job_id), name)
+        path = safe_file(_dispatcher(request).store.folder(job_id), name)
     except KeyError:
         return error(404, "not_found", "no such result file")
     if not path.is_file():
@@ -156,10 +217,11 @@ async def result_file(job_id: str, name: str, request: Request):
 
 
 @api.get("/v1/voices", summary="the cast: characters with languages, tags and a preview clip each")
-async def voices(engine: str | None = None):
+async def voices(request: Request, engine: str | None = None):
     if engine is not None:
         catalog.get_engine(engine)
-    return [{**row, "preview": f"/v1/voices/{row['name']}/preview"} for row in catalog.voice_rows(engine)]
+    link = _link(request)
+    return [{**row, "preview": link(f"/v1/voices/{row['name']}/preview")} for row in catalog.voice_rows(engine)]
 
 
 @api.get("/v1/voices/{name}/preview", summary="a short rapped preview of a voice (shipped, else rendered once)")
@@ -170,14 +232,14 @@ async def voice_preview(name: str, request: Request):
     if shipped is not None:
         return FileResponse(str(shipped), media_type="audio/mpeg")
     svc = _dispatcher(request)
-    spec = preview_spec(name)
-    job = svc.store.cached(spec)
+    job = svc.store.cached(preview_spec(name))
     if job is None:
-        job = svc.store.new(spec)
-        svc.submit(job)
-        await svc.wait(job, PREVIEW_WAIT_SECONDS)
-    if job.status != "done":
-        return error(503, "busy", "preview not ready; try again")
+        if not request.app.state.limiter.allow(_client(request).id):
+            return error(429, "rate_limited", "too many requests a minute")
+        job = svc.preview(preview_spec(name))
+    if job is None or job.status != "done":
+        return error(503, "busy", "the preview is being rendered; try again shortly",
+                     headers={"Retry-After": str(PREVIEW_RETRY_SECONDS)})
     return FileResponse(safe_file(svc.store.folder(job.id), "mix.mp3"), media_type="audio/mpeg")
 
 
@@ -189,9 +251,11 @@ async def beats():
 
 
 @api.post("/v1/analyze", summary="syllables and rhyme endings per line (live counts on the page)")
-async def analyze(req: AnalyzeRequest):
+async def analyze(req: AnalyzeRequest, request: Request):
     from ..text import parse_lyrics
 
+    if not request.app.state.analyze_limiter.allow(_client(request).id):
+        return error(429, "rate_limited", f"more than {_settings(request).analyze_per_minute} analyses a minute")
     song = await asyncio.to_thread(parse_lyrics, req.lyrics, req.lang)
     lines = [{"text": ln.text, "syllables": len(ln.syllables), "rhyme": ln.syllables[-1].rhyme} for ln in song.lines]
     counts: dict[str, int] = defaultdict(int)
@@ -238,10 +302,15 @@ def _default_runner(settings: Settings):
     return LocalRunner(settings.workers)
 
 
-def _install_handlers(app: FastAPI, settings: Settings) -> None:
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AirapError)
     async def _airap_error(request: Request, exc: AirapError):
-        return error(404 if exc.code == "not_found" else 400, exc.code, str(exc))
+        status = {"not_found": 404, "too_large": 413}.get(exc.code, 400)
+        return error(status, exc.code, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
@@ -251,18 +320,13 @@ def _install_handlers(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return error(exc.status_code, "http_error", str(exc.detail))
+        return error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        length = request.headers.get("content-length")
-        limit = int(settings.max_upload_mb * 1024 * 1024) + 200_000  # the upload plus the form's other fields
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return error(413, "too_large", f"request body over {settings.max_upload_mb:.0f} MB")
-        if settings.api_key and request.url.path.startswith("/v1/") and \
-                request.headers.get("x-api-key") != settings.api_key:
-            return error(401, "unauthorized", "missing or wrong X-API-Key header")
-        return await call_next(request)
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # A bug, not the client's fault: logged with its traceback, answered in the API's own shape.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error(500, "internal", "internal error (logged); please report it")
 
 
 def create_app(settings: Settings | None = None, runner=None) -> FastAPI:
@@ -281,22 +345,12 @@ def create_app(settings: Settings | None = None, runner=None) -> FastAPI:
                   description="AI rap generator: lyrics + voice + beat -> a finished, beat-locked rap track")
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_minute)
-    _install_handlers(app, settings)
+    app.state.analyze_limiter = RateLimiter(settings.analyze_per_minute)
+    _install_handlers(app)
     app.include_router(api)
+    app.add_middleware(Guard, settings=settings)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
-
-
-def _check_upload(data: bytes) -> None:
-    """Decode the upload (by content, not by name) and check its length before queueing it."""
-    import tempfile
-
-    from ..beat import load_instrumental
-
-    with tempfile.NamedTemporaryFile(suffix=".audio") as f:
-        f.write(data)
-        f.flush()
-        load_instrumental(f.name, 22050, LIMITS.upload_seconds)
 
 
 __all__ = ["JobRequest", "Settings", "create_app"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field
@@ -16,47 +17,72 @@ from .jobs import Job, JobSpec, JobStore
 from .runners import WorkerLost
 
 MAX_ATTEMPTS = 3  # a job whose worker dies is retried twice (a crash that repeats is the job's fault)
-JANITOR_SECONDS = 60  # how often expired results are swept
+JANITOR_SECONDS = 60  # how often expired results are swept (reads check expiry themselves)
+PREVIEW_OWNER = "previews"  # previews are rendered once per voice and served to everyone
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
 @dataclass
 class Settings:
     jobs_dir: Path = Path("airap-jobs")
     workers: int = 2
-    api_key: str | None = None
+    api_keys: tuple[str, ...] = ()  # none: open service, clients told apart by address
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed
     result_ttl: float = 24 * 3600
-    rate_per_minute: int = 30
+    rate_per_minute: int = 30  # render jobs (and preview renders) per client
+    analyze_per_minute: int = 240  # the page analyses as the user types (debounced to ≥ 0.3 s)
     max_lyrics_chars: int = catalog.LIMITS.max_lyrics_chars
     max_upload_mb: float = catalog.LIMITS.max_upload_mb
     max_queue: int = 200
     backend: str = "local"  # local | ray
+    url_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    @property
+    def api_key(self) -> str | None:
+        return self.api_keys[0] if self.api_keys else None
 
     @classmethod
     def from_env(cls) -> "Settings":
-        """AIRAP_JOBS_DIR, AIRAP_WORKERS, AIRAP_API_KEY, AIRAP_RESULT_TTL, AIRAP_RATE_LIMIT,
-        AIRAP_MAX_UPLOAD_MB, AIRAP_MAX_QUEUE, AIRAP_BACKEND (unset or empty: the default)."""
+        """AIRAP_JOBS_DIR, AIRAP_WORKERS, AIRAP_API_KEY (one key, or several comma-separated: one
+        client each), AIRAP_TRUSTED_PROXIES (comma-separated addresses/networks), AIRAP_RESULT_TTL,
+        AIRAP_RATE_LIMIT, AIRAP_ANALYZE_RATE_LIMIT, AIRAP_MAX_UPLOAD_MB, AIRAP_MAX_QUEUE, AIRAP_BACKEND,
+        AIRAP_URL_SECRET (signs result links; random per start when unset). Unset or empty: the default."""
         d = cls()
+        secret = os.environ.get("AIRAP_URL_SECRET")
         return cls(jobs_dir=Path(_env("AIRAP_JOBS_DIR", str(d.jobs_dir))),
                    workers=int(_env("AIRAP_WORKERS", str(d.workers))),
-                   api_key=os.environ.get("AIRAP_API_KEY") or None,
+                   api_keys=_names(os.environ.get("AIRAP_API_KEY")),
+                   trusted_proxies=_names(os.environ.get("AIRAP_TRUSTED_PROXIES")),
                    result_ttl=float(_env("AIRAP_RESULT_TTL", str(d.result_ttl))),
                    rate_per_minute=int(_env("AIRAP_RATE_LIMIT", str(d.rate_per_minute))),
+                   analyze_per_minute=int(_env("AIRAP_ANALYZE_RATE_LIMIT", str(d.analyze_per_minute))),
                    max_upload_mb=float(_env("AIRAP_MAX_UPLOAD_MB", str(d.max_upload_mb))),
                    max_queue=int(_env("AIRAP_MAX_QUEUE", str(d.max_queue))),
-                   backend=_env("AIRAP_BACKEND", d.backend))
+                   backend=_env("AIRAP_BACKEND", d.backend),
+                   url_secret=secret.encode() if secret else d.url_secret)
 
 
 @dataclass
 class RateLimiter:
+    """Sliding one-minute window per client. Idle clients are dropped once a minute, so a caller
+    inventing identities cannot grow the table without bound."""
+
     per_minute: int
     hits: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    pruned: float = 0.0  # when idle clients were last dropped
 
     def allow(self, client: str) -> bool:
         now = time.monotonic()
+        if now - self.pruned > 60:
+            self.hits = defaultdict(deque, {c: q for c, q in self.hits.items() if q and now - q[-1] <= 60})
+            self.pruned = now
         q = self.hits[client]
         while q and now - q[0] > 60:
             q.popleft()
@@ -102,14 +128,41 @@ class Dispatcher:
         except ValueError:
             return None
 
-    def view(self, job: Job) -> dict:
-        """What GET /v1/jobs/{id} shows."""
+    def find(self, spec: JobSpec, owner: str) -> Job | None:
+        """A finished job with these inputs for ``owner``. Another owner's result is copied into a new
+        job of this owner's: a client never learns another client's job id."""
+        hit = self.store.cached(spec, owner)
+        if hit is None or hit.owner == owner:
+            return hit
+        return self.store.copy(hit, owner)
+
+    def preview(self, spec: JobSpec) -> Job | None:
+        """The one preview job for this spec: running, done, or queued now (None: the queue is full).
+        Concurrent requests share it; a failed one is tried again on a later request."""
+        job = self.store.cached(spec)
+        if job is not None:
+            return job
+        for job_id in reversed(self.queue):
+            queued = self.store.jobs.get(job_id)
+            if queued is not None and queued.spec == spec:
+                return queued
+        running = [j for j in self.store.jobs.values() if j.status == "running" and j.spec == spec]
+        if running:
+            return running[0]
+        if len(self.queue) >= self.settings.max_queue:
+            return None
+        job = self.store.new(spec, PREVIEW_OWNER)
+        self.submit(job)
+        return job
+
+    def view(self, job: Job, link=lambda path: path) -> dict:
+        """What GET /v1/jobs/{id} shows; ``link`` turns a file path into the URL to give out."""
         prog = self.store.progress(job)
         view = {"id": job.id, "status": job.status, "progress": prog.get("progress", 0.0), "stage": prog.get("stage"),
                 "queue_position": self.position(job.id), "attempts": job.attempts, "error": job.error,
                 "warnings": job.warnings, "duration": job.duration}
         if job.status == "done":
-            view["files"] = {name: f"/v1/jobs/{job.id}/files/{name}" for name in job.files}
+            view["files"] = {name: link(f"/v1/jobs/{job.id}/files/{name}") for name in job.files}
         return view
 
     async def wait(self, job: Job, seconds: float) -> Job:
@@ -122,7 +175,7 @@ class Dispatcher:
 
     async def _janitor(self) -> None:
         while True:
-            await asyncio.sleep(JANITOR_SECONDS)
+            await asyncio.sleep(min(JANITOR_SECONDS, max(1.0, self.settings.result_ttl / 4)))
             self.store.expire()
 
     async def _worker(self) -> None:

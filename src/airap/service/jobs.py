@@ -42,6 +42,7 @@ class JobSpec:
 class Job:
     id: str
     spec: JobSpec
+    owner: str = ""  # the client that made it (access.Client.id); only it reads the job when keys are set
     status: str = "queued"
     created: float = field(default_factory=time.time)
     started: float | None = None
@@ -100,7 +101,7 @@ class JobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl_seconds
         self.jobs: dict[str, Job] = {}
-        self.by_key: dict[str, str] = {}
+        self.by_key: dict[tuple[str, str], str] = {}  # (owner, cache key) -> a finished job
         for meta in self.root.glob("*/job.json"):
             try:
                 job = Job.from_json(json.loads(meta.read_text()))
@@ -108,15 +109,15 @@ class JobStore:
                 continue
             self.jobs[job.id] = job
             if job.status == "done":
-                self.by_key[job.spec.cache_key()] = job.id
+                self.by_key[job.owner, job.spec.cache_key()] = job.id
 
     def folder(self, job_id: str) -> Path:
         if not JOB_ID_RE.match(job_id):
             raise KeyError(job_id)
         return self.root / job_id
 
-    def new(self, spec: JobSpec) -> Job:
-        job = Job(id=uuid.uuid4().hex, spec=spec)
+    def new(self, spec: JobSpec, owner: str = "") -> Job:
+        job = Job(id=uuid.uuid4().hex, spec=spec, owner=owner)
         self.folder(job.id).mkdir(parents=True)
         self.jobs[job.id] = job
         self.save(job)
@@ -128,12 +129,37 @@ class JobStore:
         tmp.write_text(json.dumps(job.to_json()))
         tmp.replace(path)
         if job.status == "done":
-            self.by_key[job.spec.cache_key()] = job.id
+            self.by_key[job.owner, job.spec.cache_key()] = job.id
 
-    def cached(self, spec: JobSpec) -> Job | None:
-        job_id = self.by_key.get(spec.cache_key())
-        job = self.jobs.get(job_id) if job_id else None
-        return job if job and job.status == "done" and (self.folder(job.id) / "out").exists() else None
+    def get(self, job_id: str, now: float | None = None) -> Job | None:
+        """The job, unless it has expired (then it is removed now, not at the next sweep)."""
+        job = self.jobs.get(job_id)
+        if job is not None and self._expired(job, now or time.time()):
+            self._remove(job)
+            return None
+        return job
+
+    def copy(self, job: Job, owner: str) -> Job:
+        """A finished job's results as a new job of ``owner``'s (hard links where the disk allows)."""
+        new = Job(id=uuid.uuid4().hex, spec=job.spec, owner=owner, status="done", created=time.time(),
+                  started=job.started, finished=time.time(), warnings=list(job.warnings), duration=job.duration,
+                  files=list(job.files))
+        shutil.copytree(self.folder(job.id) / "out", self.folder(new.id) / "out", copy_function=_link_or_copy)
+        self.jobs[new.id] = new
+        self.save(new)
+        return new
+
+    def cached(self, spec: JobSpec, owner: str | None = None) -> Job | None:
+        """A finished job with these inputs: ``owner``'s own if there is one, else anyone's
+        (``owner`` None: anyone's)."""
+        key = spec.cache_key()
+        ids = [self.by_key.get((owner, key))] if owner is not None else []
+        ids += [job_id for (o, k), job_id in self.by_key.items() if k == key and o != owner]
+        for job_id in ids:
+            job = self.jobs.get(job_id) if job_id else None
+            if job and job.status == "done" and (self.folder(job.id) / "out").exists():
+                return job
+        return None
 
     def progress(self, job: Job) -> dict:
         try:
@@ -144,16 +170,29 @@ class JobStore:
     def unfinished(self) -> list[Job]:
         return sorted((j for j in self.jobs.values() if j.status in ("queued", "running")), key=lambda j: j.created)
 
+    def _expired(self, job: Job, now: float) -> bool:
+        return bool(job.finished) and now - job.finished > self.ttl
+
+    def _remove(self, job: Job) -> None:
+        shutil.rmtree(self.folder(job.id), ignore_errors=True)
+        self.jobs.pop(job.id, None)
+        key = job.owner, job.spec.cache_key()
+        if self.by_key.get(key) == job.id:
+            del self.by_key[key]
+
     def expire(self, now: float | None = None) -> int:
         now = now or time.time()
-        gone = [j for j in self.jobs.values() if j.finished and now - j.finished > self.ttl]
+        gone = [j for j in self.jobs.values() if self._expired(j, now)]
         for job in gone:
-            shutil.rmtree(self.folder(job.id), ignore_errors=True)
-            self.jobs.pop(job.id, None)
-            key = job.spec.cache_key()
-            if self.by_key.get(key) == job.id:
-                del self.by_key[key]
+            self._remove(job)
         return len(gone)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def safe_file(folder: Path, name: str) -> Path:

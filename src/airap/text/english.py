@@ -53,7 +53,13 @@ def _cmudict() -> dict[str, list[str]]:
 
 @functools.lru_cache(maxsize=1)
 def _espeak():
+    import logging
+
     from misaki.espeak import EspeakFallback
+
+    # eSpeak splits "rock'n'roll" into three words and phonemizer logs a warning per call; we read the
+    # phonemes as one word anyway, so the warning is noise on the user's terminal.
+    logging.getLogger("phonemizer").setLevel(logging.ERROR)
 
     return EspeakFallback(british=False)
 

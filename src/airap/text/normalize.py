@@ -28,7 +28,12 @@ ZH_PUNCT = {"，": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": "
             "“": "", "”": "", "「": "", "」": "", "《": "", "》": "", "（": "", "）": ""}
 
 
+MAX_NUMBER_WORDS = 10**15  # beyond a quadrillion num2words overflows and nobody raps the name: read digits
+
+
 def num2words(n, **kw) -> str:
+    if abs(n) >= MAX_NUMBER_WORDS:
+        return " ".join(_num2words(int(d)) for d in str(abs(n)))
     # num2words writes "one thousand, two hundred": the comma would become a sung pause.
     return _num2words(n, **kw).replace(",", "")
 

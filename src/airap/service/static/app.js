@@ -2,12 +2,28 @@
 const $ = (id) => document.getElementById(id);
 let timings = null;
 
-async function api(path, opts) {
-  const r = await fetch(path, opts);
+// A server started with AIRAP_API_KEY wants the key on every /v1 call. The page asks for it once
+// (kept for this tab only); result and preview links come back signed, so <audio> needs no header.
+const KEY = "airap-api-key";
+
+async function api(path, opts = {}) {
+  const key = sessionStorage.getItem(KEY);
+  const headers = { ...(opts.headers || {}), ...(key ? { "x-api-key": key } : {}) };
+  const r = await fetch(path, { ...opts, headers });
   const body = await r.json().catch(() => ({}));
+  if (r.status === 401) {
+    $("key-row").hidden = false;
+    throw new Error("this server needs an API key: enter it above");
+  }
   if (!r.ok) throw new Error((body.error && body.error.message) || r.statusText);
   return body;
 }
+
+$("key-save").onclick = () => {
+  sessionStorage.setItem(KEY, $("api-key").value.trim());
+  $("key-row").hidden = true;
+  loadLists().then(liveCounts).catch((e) => { $("status").textContent = `error: ${e.message}`; });
+};
 
 const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 let voice = null;

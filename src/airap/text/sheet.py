@@ -1,0 +1,134 @@
+"""YAML song sheets -> rows, read by a loader bounded for untrusted input.
+
+A sheet arrives over HTTP, so the loader refuses what can make a small text expensive: anchors and
+aliases (a 435-byte "billion laughs" sheet expanded to 2.5 GB in the API), deep nesting and huge node
+counts; the bounds sit far above any real sheet (a 200-line sheet with voices and flows per line is
+~1,000 nodes, depth 5).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import yaml
+
+from ..errors import InputError
+
+SHEET_KEYS = {"title", "bpm", "beat", "voice", "flow", "sections", "lines", "lang"}
+SHEET_START_RE = re.compile(r"^(title|bpm|beat|voice|flow|sections|lines|lang)\s*:")
+MAX_SHEET_NODES = 5_000
+MAX_SHEET_DEPTH = 8
+MAX_TITLE_CHARS = 100
+MAX_CREW = 4  # voices singing one line in unison (a crew hook); more is mud, and each one costs a render
+
+
+class SheetRow(NamedTuple):
+    section: str
+    text: str
+    flow: str | None
+    voice: str | None
+    crew: tuple[str, ...] = ()
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases and bounds nodes and depth while composing, before
+    anything is built."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise InputError("song sheet: YAML anchors and aliases (&name, *name) are not allowed")
+        self._nodes += 1
+        if self._nodes > MAX_SHEET_NODES:
+            raise InputError(f"song sheet has more than {MAX_SHEET_NODES} YAML nodes")
+        self._depth += 1
+        try:
+            if self._depth > MAX_SHEET_DEPTH:
+                raise InputError(f"song sheet is nested more than {MAX_SHEET_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def is_sheet(text: str) -> bool:
+    return bool(SHEET_START_RE.match(text.lstrip()))
+
+
+def load_sheet(text: str) -> dict:
+    loader = None
+    try:
+        loader = _BoundedLoader(text)  # the reader refuses control characters already here
+        data = loader.get_single_data()
+    except yaml.YAMLError as e:
+        raise InputError(f"song sheet is not valid YAML: {str(e).splitlines()[0]}") from None
+    except ValueError:  # e.g. an integer of 5,000 digits (Python's int-string limit)
+        raise InputError("song sheet has a value that cannot be read (a number too long?)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not isinstance(data, dict):
+        raise InputError("song sheet must be a YAML mapping")
+    return data
+
+
+def _name(value, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError(f"song sheet: {what} must be a name, got {type(value).__name__}")
+
+
+def _voices(value) -> tuple[str | None, tuple[str, ...]]:
+    """``voice: rose`` -> (rose, ()); ``voice: [rose, mike, jian]`` -> a crew: rose leads, the others
+    sing the same line in unison."""
+    if isinstance(value, list):
+        names = [_name(v, "each voice of a crew") for v in value]
+        if not names or len(names) > MAX_CREW:
+            raise InputError(f"song sheet: a crew has 1 to {MAX_CREW} voices, got {len(names)}")
+        return names[0], tuple(names[1:])
+    return _name(value, "'voice'"), ()
+
+
+def _scalar_text(value, what: str) -> str:
+    if isinstance(value, (dict, list)):
+        raise InputError(f"song sheet: {what} must be text, got {type(value).__name__}")
+    return "" if value is None else str(value)
+
+
+def one_line(text: str, limit: int) -> str:
+    """A field that ends up on one line of a file (LRC tag, ID3 frame): control characters and
+    line breaks become spaces."""
+    return re.sub(r"\s+", " ", "".join(" " if not ch.isprintable() else ch for ch in text)).strip()[:limit]
+
+
+def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
+    """A loaded sheet -> (song-level settings, one row per line)."""
+    unknown = set(data) - SHEET_KEYS
+    if unknown:
+        raise InputError(f"song sheet has unknown keys: {', '.join(sorted(map(repr, unknown)))[:200]} "
+                         f"(known: {', '.join(sorted(SHEET_KEYS))})")
+    rows: list[SheetRow] = []
+    if "lines" in data:
+        data = {**data, "sections": [{"name": "verse", "lines": data["lines"]}]}
+    sections = data.get("sections") or []
+    if not isinstance(sections, list):
+        raise InputError("song sheet: 'sections' must be a list")
+    for sec in sections:
+        if not isinstance(sec, dict) or not isinstance(sec.get("lines"), list):
+            raise InputError("song sheet: each section needs a 'lines' list")
+        name = one_line(_scalar_text(sec.get("name", "verse"), "a section's 'name'"), 32).lower() or "verse"
+        for item in sec["lines"]:
+            item = item if isinstance(item, dict) else {"text": item}
+            voice, crew = _voices(item.get("voice", sec.get("voice")))
+            rows.append(SheetRow(name, _scalar_text(item.get("text", ""), "a line's 'text'"),
+                                 _name(item.get("flow", sec.get("flow")), "'flow'"), voice, crew))
+    meta = {k: data.get(k) for k in ("title", "bpm", "beat", "voice", "flow", "lang")}
+    for key in ("beat", "voice", "flow", "lang"):
+        _name(meta[key], f"'{key}'")
+    meta["title"] = one_line(_scalar_text(meta["title"], "'title'"), MAX_TITLE_CHARS) or "untitled"
+    return meta, rows
