@@ -33,17 +33,20 @@ def request(url, body=None, headers=None, method=None, timeout=60):
 
 
 class Server:
-    def __init__(self, jobs_dir: Path, workers: int = 2, env: dict | None = None):
+    def __init__(self, jobs_dir: Path, workers: int | None = 2, env: dict | None = None, src: Path | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.jobs_dir = jobs_dir
         self.workers = workers
-        self.env = dict(os.environ, AIRAP_JOBS_DIR=str(jobs_dir), AIRAP_RATE_LIMIT="100000", **(env or {}))
+        self.env = {**os.environ, "AIRAP_JOBS_DIR": str(jobs_dir), "AIRAP_RATE_LIMIT": "100000", **(env or {})}
+        if src is not None:  # another revision's source tree (a git worktree), same venv
+            self.env["PYTHONPATH"] = str(src)
         self.proc = None
 
     def start(self, timeout: float = 120) -> "Server":
+        workers = ["--workers", str(self.workers)] if self.workers is not None else []
         self.proc = subprocess.Popen([sys.executable, "-m", "airap.cli", "serve", "--port", str(self.port),
-                                      "--workers", str(self.workers)], env=self.env,
+                                      *workers], env=self.env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.time()
         while time.time() - t0 < timeout:

@@ -20,7 +20,11 @@ NAMES = list(catalog.VOICES)[:4] + list(catalog.STYLES)[:2] + list(catalog.FLOWS
 # any text, biased toward the characters the front-end treats specially
 characters = st.characters(codec="utf-8") | st.sampled_from(list("中文的了吗走 \n\t\r$%&@#/,.!?;:'’-0123456789[]"))
 raw_text = st.text(characters, max_size=300)
-line = st.lists(st.sampled_from(WORDS) | st.text(characters, max_size=12), min_size=0, max_size=12).map(" ".join)
+numbers = (st.integers(min_value=0, max_value=10**120).map(str)
+           | st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str)
+           | st.tuples(st.sampled_from("$€£¥"), st.integers(0, 10**40)).map(lambda t: f"{t[0]}{t[1]:,}"))
+line = st.lists(st.sampled_from(WORDS) | numbers | st.text(characters, max_size=12), min_size=0,
+                max_size=12).map(" ".join)
 plain_lyrics = st.lists(line, min_size=0, max_size=8).map("\n".join)
 
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
@@ -42,8 +46,16 @@ def _dump(data) -> str:
         return "lines: [yo]"
 
 
-sheets = sheet_dicts.map(_dump) | st.tuples(st.sampled_from(sorted(SHEET_KEYS)), raw_text).map(
-    lambda kv: f"{kv[0]}:{kv[1]}")
+odd_keys = st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False) | st.text(max_size=6)
+YAML_TAGS = ["!!python/object:os.system", "!!binary aGk=", "!!set {a, b}", "!!timestamp 2001-12-14", "!!float .nan",
+             "!!int 0x" + "f" * 40, "&x yo", "*x", "? [a]\n: b", "<<: {a: 1}", "|\n  multi\n  line", "{{", "]"]
+sheets = (sheet_dicts.map(_dump)
+          | st.tuples(sheet_dicts, st.dictionaries(odd_keys, values, min_size=1, max_size=2)).map(
+              lambda t: _dump({**t[0], **t[1]}))
+          | st.tuples(st.sampled_from(sorted(SHEET_KEYS)), raw_text).map(lambda kv: f"{kv[0]}:{kv[1]}")
+          | st.tuples(st.sampled_from(sorted(SHEET_KEYS)),
+                      st.lists(st.sampled_from(YAML_TAGS), min_size=1, max_size=3)).map(
+              lambda kv: f"{kv[0]}: {' '.join(kv[1])}\nlines: [yo]"))
 lyrics = raw_text | plain_lyrics | sheets
 
 # HTTP: JSON bodies for /v1/jobs and /v1/analyze (well-formed JSON, any shape and values)

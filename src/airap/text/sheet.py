@@ -65,10 +65,13 @@ def load_sheet(text: str) -> dict:
     try:
         loader = _BoundedLoader(text)  # the reader refuses control characters already here
         data = loader.get_single_data()
+    except InputError:
+        raise
     except yaml.YAMLError as e:
         raise InputError(f"song sheet is not valid YAML: {str(e).splitlines()[0]}") from None
-    except ValueError:  # e.g. an integer of 5,000 digits (Python's int-string limit)
-        raise InputError("song sheet has a value that cannot be read (a number too long?)") from None
+    except Exception:  # PyYAML's constructors raise what they like on odd scalars: ValueError for an
+        # integer of 5,000 digits, AttributeError for some "!!timestamp" values
+        raise InputError("song sheet has a value that cannot be read (an odd number, date or tag?)") from None
     finally:
         if loader is not None:
             loader.dispose()
