@@ -37,10 +37,11 @@ TARGET = {"seconds": 2.0, "growth_mb": 100.0, "healthz_ms": 50.0}
 
 
 # ---------------------------------------------------------------- hostile inputs
-def alias_bomb(levels: int = 8) -> str:
-    """A 'billion laughs' song sheet: each level repeats the previous one ten times."""
-    rows = ["a0: &a0 [yo, yo, yo, yo, yo, yo, yo, yo, yo, yo]"]
-    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+def alias_bomb(levels: int = 6) -> str:
+    """A 'billion laughs' song sheet: each line repeats the previous one ten times (the report's
+    435-byte sheet; one more level needs ~25 GB on the old code, so the replay stops here)."""
+    rows = ["  - &a0 [yo, yo, yo, yo, yo, yo, yo, yo, yo, yo]"]
+    rows += [f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
     return "lines:\n" + "\n".join(rows)
 
 
@@ -100,6 +101,22 @@ def chunked_post(base: str, path: str, chunks, content_type: str, timeout: float
 
 
 # ---------------------------------------------------------------- measuring a row
+# Polls /healthz from its own process: a thread in this script would share the GIL with the row it
+# measures and report the client's stalls as the server's. Prints one latency (ms) per line.
+POLLER = r"""
+import sys, time, urllib.request
+url = sys.argv[1]
+while True:
+    t = time.perf_counter()
+    try:
+        urllib.request.urlopen(url, timeout=30).read()
+    except OSError:
+        pass
+    print(round((time.perf_counter() - t) * 1000, 2), flush=True)
+    time.sleep(0.05)
+"""
+
+
 class Watch:
     """Peak RSS growth of the API process and the slowest /healthz while a row runs."""
 
@@ -114,26 +131,20 @@ class Watch:
 
     def __enter__(self):
         Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-        self.rss0, self.worst, self.stop = self._status("VmRSS:"), 0.0, threading.Event()
-        self.thread = threading.Thread(target=self._poll, daemon=True)
-        self.thread.start()
+        self.rss0 = self._status("VmRSS:")
+        self.poller = subprocess.Popen([sys.executable, "-c", POLLER, self.server.base + "/healthz"],
+                                       stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)  # let the poller start before the row does
         self.t0 = time.perf_counter()
         return self
 
-    def _poll(self):
-        while not self.stop.is_set():
-            t = time.perf_counter()
-            try:
-                request(self.server.base + "/healthz", timeout=30)
-            except OSError:
-                pass
-            self.worst = max(self.worst, (time.perf_counter() - t) * 1000)
-            self.stop.wait(0.05)
-
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.t0
-        self.stop.set()
-        self.thread.join()
+        self.poller.terminate()
+        out, _ = self.poller.communicate()
+        latencies = [float(x) for x in out.split()]
+        self.worst = max(latencies, default=0.0)
+        self.polls = len(latencies)
         self.growth = self._status("VmHWM:") - self.rss0
 
 
@@ -143,10 +154,11 @@ def run_row(server: Server, name: str, fn) -> dict:
             result = fn(server)
         except Exception as e:  # the row itself broke (a timeout on the old revision, say)
             result = {"ok": False, "note": f"{type(e).__name__}: {str(e)[:80]}"}
-    row = {"row": name, **result, "seconds": round(w.seconds, 2), "api_growth_mb": round(w.growth, 1),
-           "healthz_max_ms": round(w.worst, 1)}
-    row["pass"] = bool(row.get("ok")) and w.seconds <= TARGET["seconds"] + row.get("allowed_seconds", 0) \
-        and w.growth <= TARGET["growth_mb"] and w.worst <= TARGET["healthz_ms"]
+    answer = result.pop("answer_seconds", w.seconds)  # rows that also wait for a render time the answer
+    row = {"row": name, **result, "answer_seconds": round(answer, 2), "row_seconds": round(w.seconds, 2),
+           "api_growth_mb": round(w.growth, 1), "healthz_max_ms": round(w.worst, 1), "healthz_polls": w.polls}
+    row["pass"] = bool(row.get("ok")) and answer <= TARGET["seconds"] and w.growth <= TARGET["growth_mb"] \
+        and w.worst <= TARGET["healthz_ms"]
     print(json.dumps(row), file=sys.stderr)
     return row
 
@@ -172,11 +184,16 @@ def row_prime_rate_wav(s):
 
 
 def row_long_flac(s, path):
-    """Ten minutes at 96 kHz stereo is within the caps: accepted, decoded in the worker in blocks."""
+    """Ten minutes at 96 kHz stereo is within the caps: accepted, then decoded in the worker in blocks
+    and rendered (served correctly), while the API stays small and quick."""
     body, ctype = multipart({"lyrics": "yo yo yo", "bpm": "120"}, "a.flac", path.read_bytes())
+    t = time.perf_counter()
     code, answer = post(s, "/v1/jobs", body, {"content-type": ctype})
-    return {"status": code, "upload_kb": round(len(body) / 1024), "ok": code == 202 or refused(code),
-            "job": json.loads(answer).get("id")}
+    answered = time.perf_counter() - t
+    job = s.wait_job(json.loads(answer)["id"]) if code == 202 else {}
+    return {"status": code, "upload_kb": round(len(body) / 1024), "job": job.get("status"),
+            "render_seconds": round(time.perf_counter() - t, 1), "answer_seconds": answered,
+            "ok": (code == 202 and job.get("status") == "done") or refused(code)}
 
 
 def row_claimed_flac(s, path):
@@ -246,8 +263,10 @@ def row_workers_env(s):
 
 def row_lrc_and_expiry(s, ttl: float):
     """A sheet title with a newline must not add LRC lines; a result is gone as soon as its TTL ends."""
+    t = time.perf_counter()
     code, body = post(s, "/v1/jobs", {"lyrics": 'title: "mine\\n[ar:injected]"\nlines: ["yo \\u001b[31m yo"]',
                                       "engine": "fast"})
+    answered = time.perf_counter() - t
     job = s.wait_job(json.loads(body)["id"])
     lrc = request(s.base + job["files"]["lyrics.lrc"])[1].decode() if job.get("status") == "done" else ""
     injected = any(line.startswith("[ar:") for line in lrc.splitlines()) or "\x1b" in lrc
@@ -255,7 +274,7 @@ def row_lrc_and_expiry(s, ttl: float):
     time.sleep(max(0.0, left) + 1.0)
     gone = request(f"{s.base}/v1/jobs/{job['id']}")[0] == 404
     return {"status": code, "lrc_injected": injected, "expired_on_time": gone, "ok": not injected and gone,
-            "allowed_seconds": 60 + ttl}  # a real render plus the TTL: time is not what this row measures
+            "answer_seconds": answered}
 
 
 def job_finished(s, job) -> float:
@@ -278,9 +297,11 @@ def row_keyed(s):
 
 
 def row_ownership(s):
-    ka, kb = {"x-api-key": "key-a"}, {"x-api-key": "key-b"}
+    ka, kb = {"x-api-key": "key-c"}, {"x-api-key": "key-b"}  # key-a spent its minute in row 3b
     lyrics = {"lyrics": "Run it back, run it back", "engine": "fast", "seed": 9}
+    t = time.perf_counter()
     job_a = json.loads(post(s, "/v1/jobs", lyrics, ka)[1])["id"]
+    answered = time.perf_counter() - t
     done = wait_keyed(s, job_a, ka)
     other_read = request(f"{s.base}/v1/jobs/{job_a}", headers=kb)[0]
     unsigned = request(f"{s.base}/v1/jobs/{job_a}/files/mix.mp3")[0]
@@ -289,7 +310,7 @@ def row_ownership(s):
     return {"other_key_reads": other_read, "unsigned_file": unsigned, "signed_file": signed,
             "resubmit_by_other": {"cached": again.get("cached"), "same_id": again.get("id") == job_a},
             "ok": other_read == 404 and unsigned == 401 and signed == 200 and again.get("id") != job_a,
-            "allowed_seconds": 60}
+            "answer_seconds": answered}
 
 
 def wait_keyed(s, job_id, headers, timeout=120):
@@ -330,8 +351,8 @@ def cli_rows(tmp: Path, src: Path) -> list[dict]:
     for name, args in (("11a FIFO as --instrumental", ["render", "--text", "yo", "--instrumental", str(fifo)]),
                        ("11b FIFO as lyrics", ["render", str(fifo)]),
                        ("11c 200 MB lyrics file", ["render", str(big)]),
-                       ("11d control characters in a warning", ["render", "--text", "yo \x1b[2J\x07 yo ☃",
-                                                                "--bpm", "1000"])):
+                       ("11d control characters in a message", ["render", "--text", "yo yo",
+                                                                "--voice", "ro\x1b[2J\x07se"])):
         t = time.perf_counter()
         try:
             r = subprocess.run([sys.executable, "-m", "airap.cli", *args, "--out", str(tmp / "o")], env=env,
@@ -375,7 +396,7 @@ def replay(src: Path, tmp: Path) -> dict:
     finally:
         open_server.stop()
     keyed = Server(tmp / "jobs-keyed", workers=1, src=src,
-                   env={"AIRAP_API_KEY": "key-a,key-b", "AIRAP_RATE_LIMIT": "5"})
+                   env={"AIRAP_API_KEY": "key-a,key-b,key-c", "AIRAP_RATE_LIMIT": "5"})
     keyed.start()
     try:
         for name, fn in (("3b keys: one bucket each, random keys refused", row_keyed),

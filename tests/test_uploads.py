@@ -88,3 +88,24 @@ def test_two_hour_upload_is_refused_before_decoding(tmp_path):
         f.truncate(at + 8 + data_bytes)
     with pytest.raises(InputError, match="120 minutes"):
         load_instrumental(str(path), 44100, LIMITS.upload)
+
+
+@pytest.mark.parametrize("maker,needle", [
+    (lambda p: sf.write(p, np.zeros(44100 * 6, np.float32), 44100), "silent"),
+    (lambda p: p.write_bytes(b"RIFF" + b"\0" * 100), "not a readable audio"),
+])
+def test_spot_check_catches_silent_and_broken_files(tmp_path, maker, needle):
+    from airap.beat import spot_check_instrumental
+
+    path = tmp_path / "upload.wav"
+    maker(path)
+    with pytest.raises(InputError, match=needle):
+        spot_check_instrumental(str(path), LIMITS.upload)
+
+
+def test_spot_check_passes_music(tmp_path):
+    from airap.beat import spot_check_instrumental
+
+    t = np.arange(44100 * 8) / 44100
+    sf.write(tmp_path / "ok.wav", (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100)
+    assert spot_check_instrumental(str(tmp_path / "ok.wav"), LIMITS.upload).channels == 1

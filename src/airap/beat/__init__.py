@@ -10,8 +10,8 @@ from .backing import INTRO_BARS, OUTRO_BARS, Backing, backing_beat, generated_ba
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .styles import BeatStyle
-from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumental, track_beat
+from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumental, spot_check_instrumental, track_beat
 
-__all__ = ["Backing", "Beat", "BeatGrid", "BeatStyle", "INTRO_BARS", "OUTRO_BARS", "backing_beat", "generate_beat",
-           "generated_backing", "load_instrumental", "probe_instrumental", "track_beat", "uploaded_backing",
-           "AudioHeader", "UploadCaps"]
+__all__ = ["AudioHeader", "Backing", "Beat", "BeatGrid", "BeatStyle", "INTRO_BARS", "OUTRO_BARS", "UploadCaps",
+           "backing_beat", "generate_beat", "generated_backing", "load_instrumental", "probe_instrumental",
+           "spot_check_instrumental", "track_beat", "uploaded_backing"]

@@ -153,11 +153,11 @@ async def _receive_upload(upload, folder: Path, max_bytes: int) -> tuple[Path, s
 
 
 def _probe_upload(path: Path) -> None:
-    """Only the header, in the API process (format, rate, channels, length, sample count); the full
-    decode runs in the worker with the render."""
-    from ..beat import probe_instrumental
+    """In the API process only the header (format, rate, channels, length, sample count) and a few
+    two-second windows (broken? silent?); the full decode runs in the worker with the render."""
+    from ..beat import spot_check_instrumental
 
-    probe_instrumental(str(path), LIMITS.upload)
+    spot_check_instrumental(str(path), LIMITS.upload)
 
 
 @api.post("/v1/jobs", status_code=202, summary="submit a render job (JSON, or multipart with an instrumental)")
@@ -329,12 +329,21 @@ def _install_handlers(app: FastAPI) -> None:
         return error(500, "internal", "internal error (logged); please report it")
 
 
+def _warm_text_frontend() -> None:
+    from ..text import parse_lyrics
+
+    parse_lyrics("warm up the zorblaxing words, 1,234 times\n热身一下")
+
+
 def create_app(settings: Settings | None = None, runner=None) -> FastAPI:
     """The app; ``runner`` replaces the worker pool (tests pass a fake one)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # The text front-end's tables (CMUdict, jieba, pinyin, eSpeak) load once, before the service
+        # is ready: loaded by the first request they cost it ~50 MB and stall /healthz for ~60 ms.
+        await asyncio.to_thread(_warm_text_frontend)
         dispatcher = Dispatcher(settings, runner or _default_runner(settings))
         dispatcher.start()
         app.state.dispatcher = dispatcher

@@ -29,10 +29,15 @@ def _exit_with_parent() -> None:
             os._exit(0)
 
 
+WORKER_NICENESS = 5  # renders are batch work: on a 2-core machine the API's answers come first
+
+
 def warm(engine: str = "kokoro") -> None:
     """Pool initializer: load models before the first job arrives."""
+    import os
     import warnings
 
     warnings.filterwarnings("ignore")
+    os.nice(WORKER_NICENESS)
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     renderer(engine)
