@@ -112,7 +112,7 @@ while True:
         urllib.request.urlopen(url, timeout=30).read()
     except OSError:
         pass
-    print(round((time.perf_counter() - t) * 1000, 2), flush=True)
+    print(round(time.time(), 3), round((time.perf_counter() - t) * 1000, 2), flush=True)
     time.sleep(0.05)
 """
 
@@ -135,16 +135,17 @@ class Watch:
         self.poller = subprocess.Popen([sys.executable, "-c", POLLER, self.server.base + "/healthz"],
                                        stdout=subprocess.PIPE, text=True)
         time.sleep(0.3)  # let the poller start before the row does
-        self.t0 = time.perf_counter()
+        self.t0, self.wall0 = time.perf_counter(), time.time()
         return self
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.t0
         self.poller.terminate()
         out, _ = self.poller.communicate()
-        latencies = [float(x) for x in out.split()]
-        self.worst = max(latencies, default=0.0)
-        self.polls = len(latencies)
+        polls = [(float(t) - self.wall0, float(ms)) for t, ms in (line.split() for line in out.splitlines())]
+        self.worst = max((ms for _, ms in polls), default=0.0)
+        self.polls = len(polls)
+        self.spikes = [[round(t, 2), ms] for t, ms in sorted(polls, key=lambda p: -p[1])[:3] if ms > TARGET["healthz_ms"]]
         self.growth = self._status("VmHWM:") - self.rss0
 
 
@@ -156,7 +157,8 @@ def run_row(server: Server, name: str, fn) -> dict:
             result = {"ok": False, "note": f"{type(e).__name__}: {str(e)[:80]}"}
     answer = result.pop("answer_seconds", w.seconds)  # rows that also wait for a render time the answer
     row = {"row": name, **result, "answer_seconds": round(answer, 2), "row_seconds": round(w.seconds, 2),
-           "api_growth_mb": round(w.growth, 1), "healthz_max_ms": round(w.worst, 1), "healthz_polls": w.polls}
+           "api_growth_mb": round(w.growth, 1), "healthz_max_ms": round(w.worst, 1), "healthz_polls": w.polls,
+           **({"healthz_spikes_at_s_ms": w.spikes} if w.spikes else {})}
     row["pass"] = bool(row.get("ok")) and answer <= TARGET["seconds"] and w.growth <= TARGET["growth_mb"] \
         and w.worst <= TARGET["healthz_ms"]
     print(json.dumps(row), file=sys.stderr)

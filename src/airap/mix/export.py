@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,11 +50,16 @@ def _lrc_time(t: float) -> str:
     return f"{int(m):02d}:{s:05.2f}"
 
 
+def _lrc_field(text: str) -> str:
+    """One line of LRC: a line break or control character in a title would start a forged tag line."""
+    return re.sub(r"\s+", " ", "".join(ch if ch.isprintable() else " " for ch in text)).strip()
+
+
 def lrc(track: Track) -> str:
     """Enhanced LRC: a [mm:ss.xx] tag per line and a <mm:ss.xx> tag before each word."""
-    out = [f"[ti:{track.title}]", "[re:airap]"]
+    out = [f"[ti:{_lrc_field(track.title)}]", "[re:airap]"]
     for line in track.lines:
-        words = " ".join(f"<{_lrc_time(w.start)}>{w.text}" for w in line.words)
+        words = " ".join(f"<{_lrc_time(w.start)}>{_lrc_field(w.text)}" for w in line.words)
         out.append(f"[{_lrc_time(line.start)}]{words} <{_lrc_time(line.end)}>")
     return "\n".join(out) + "\n"
 

@@ -178,7 +178,7 @@ async def submit(request: Request):
     try:
         spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
                        lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha)
-        hit = svc.find(spec, client.id)
+        hit = await svc.find(spec, client.id)
         if hit:
             return {"id": hit.id, "status": hit.status, "cached": True}
         if upload_path is not None:
@@ -329,10 +329,16 @@ def _install_handlers(app: FastAPI) -> None:
         return error(500, "internal", "internal error (logged); please report it")
 
 
-def _warm_text_frontend() -> None:
+def _warm_api() -> None:
+    import soundfile  # noqa: F401  (libsndfile, for the upload checks)
+
+    from ..beat import spot_check_instrumental  # noqa: F401
+    from ..request import RenderRequest, resolve
     from ..text import parse_lyrics
 
-    parse_lyrics("warm up the zorblaxing words, 1,234 times\n热身一下")
+    song = parse_lyrics("warm up the zorblaxing words, 1,234 times\n热身一下")
+    for engine in catalog.ENGINES:
+        resolve(RenderRequest(lyrics=""), song, catalog.engine_voices(engine))
 
 
 def create_app(settings: Settings | None = None, runner=None) -> FastAPI:
@@ -341,9 +347,10 @@ def create_app(settings: Settings | None = None, runner=None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # The text front-end's tables (CMUdict, jieba, pinyin, eSpeak) load once, before the service
-        # is ready: loaded by the first request they cost it ~50 MB and stall /healthz for ~60 ms.
-        await asyncio.to_thread(_warm_text_frontend)
+        # What requests use is loaded once, before the service is ready: the text front-end's tables
+        # (CMUdict, jieba, pinyin, eSpeak) and the audio libraries. Loaded by the first request they
+        # cost it ~50 MB and stall /healthz for 60-160 ms (an import in a thread holds the GIL).
+        await asyncio.to_thread(_warm_api)
         dispatcher = Dispatcher(settings, runner or _default_runner(settings))
         dispatcher.start()
         app.state.dispatcher = dispatcher

@@ -128,13 +128,14 @@ class Dispatcher:
         except ValueError:
             return None
 
-    def find(self, spec: JobSpec, owner: str) -> Job | None:
+    async def find(self, spec: JobSpec, owner: str) -> Job | None:
         """A finished job with these inputs for ``owner``. Another owner's result is copied into a new
-        job of this owner's: a client never learns another client's job id."""
+        job of this owner's (in a thread: file work stays off the event loop): a client never learns
+        another client's job id."""
         hit = self.store.cached(spec, owner)
         if hit is None or hit.owner == owner:
             return hit
-        return self.store.copy(hit, owner)
+        return await asyncio.to_thread(self.store.copy, hit, owner)
 
     def preview(self, spec: JobSpec) -> Job | None:
         """The one preview job for this spec: running, done, or queued now (None: the queue is full).

@@ -12,12 +12,14 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+TRASH_PREFIX = ".expired-"
 RESULT_FILES = ("mix.wav", "mix.mp3", "vocals.wav", "beat.wav", "beat.mid", "timings.json", "lyrics.lrc")
 STATUSES = ("queued", "running", "done", "failed")
 
@@ -102,6 +104,8 @@ class JobStore:
         self.ttl = ttl_seconds
         self.jobs: dict[str, Job] = {}
         self.by_key: dict[tuple[str, str], str] = {}  # (owner, cache key) -> a finished job
+        for trash in self.root.glob(f"{TRASH_PREFIX}*"):  # deletions a stop interrupted
+            shutil.rmtree(trash, ignore_errors=True)
         for meta in self.root.glob("*/job.json"):
             try:
                 job = Job.from_json(json.loads(meta.read_text()))
@@ -140,13 +144,14 @@ class JobStore:
         return job
 
     def copy(self, job: Job, owner: str) -> Job:
-        """A finished job's results as a new job of ``owner``'s (hard links where the disk allows)."""
+        """A finished job's results as a new job of ``owner``'s (hard links where the disk allows).
+        Safe to run in a thread: the new job is registered only once its files are in place."""
         new = Job(id=uuid.uuid4().hex, spec=job.spec, owner=owner, status="done", created=time.time(),
                   started=job.started, finished=time.time(), warnings=list(job.warnings), duration=job.duration,
                   files=list(job.files))
         shutil.copytree(self.folder(job.id) / "out", self.folder(new.id) / "out", copy_function=_link_or_copy)
-        self.jobs[new.id] = new
         self.save(new)
+        self.jobs[new.id] = new
         return new
 
     def cached(self, spec: JobSpec, owner: str | None = None) -> Job | None:
@@ -174,7 +179,14 @@ class JobStore:
         return bool(job.finished) and now - job.finished > self.ttl
 
     def _remove(self, job: Job) -> None:
-        shutil.rmtree(self.folder(job.id), ignore_errors=True)
+        # Renamed away at once (the job is gone for every reader), deleted in the background: a
+        # ten-minute render's files take ~100 ms to delete, which would stall the event loop.
+        trash = self.root / f"{TRASH_PREFIX}{job.id}"
+        try:
+            os.replace(self.folder(job.id), trash)
+            threading.Thread(target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True}, daemon=True).start()
+        except OSError:
+            pass
         self.jobs.pop(job.id, None)
         key = job.owner, job.spec.cache_key()
         if self.by_key.get(key) == job.id:
