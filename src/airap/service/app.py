@@ -200,7 +200,7 @@ async def status(job_id: str, request: Request):
     job = _owned_job(request, job_id)
     if job is None:
         return error(404, "not_found", "no such job (it may have expired)")
-    return _dispatcher(request).view(job, _link(request))
+    return await asyncio.to_thread(_dispatcher(request).view, job, _link(request))  # reads progress.json
 
 
 @api.get("/v1/jobs/{job_id}/files/{name}", summary="a result file")

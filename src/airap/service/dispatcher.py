@@ -190,15 +190,17 @@ class Dispatcher:
                 await self._run(job)
 
     async def _run(self, job: Job) -> None:
+        # job.json is written from a thread: while a worker writes a long render's files, even a small
+        # write can wait on the disk for ~100 ms, and the event loop must not wait with it.
         job.status, job.started = "running", time.time()
         job.attempts += 1
-        self.store.save(job)
+        await asyncio.to_thread(self.store.save, job)
         try:
             result = await self.runner.run(self.store.folder(job.id), asdict(job.spec))
         except WorkerLost as e:
             if job.attempts < MAX_ATTEMPTS:
                 job.status = "queued"
-                self.store.save(job)
+                await asyncio.to_thread(self.store.save, job)
                 self.queue.appendleft(job.id)
                 return
             result = {"ok": False, "error": {"code": "worker_lost", "message": str(e)}}
@@ -209,7 +211,7 @@ class Dispatcher:
             job.status, job.warnings, job.duration, job.files = "done", result["warnings"], result["duration"], result["files"]
         else:
             job.status, job.error = "failed", result["error"]
-        self.store.save(job)
+        await asyncio.to_thread(self.store.save, job)
 
 
 def preview_spec(voice: str) -> JobSpec:
