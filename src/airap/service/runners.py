@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .jobs import render_job
 
+WORKER_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
 
 class WorkerLost(RuntimeError):
     """The process running a job died; the job should be retried."""
@@ -28,6 +30,10 @@ class LocalRunner:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        # One thread per worker: ``capacity`` workers already fill the cores, and BLAS/OpenMP pools of
+        # their own would oversubscribe them and starve the API process. Children read these at spawn.
+        for var in WORKER_THREAD_VARS:
+            os.environ.setdefault(var, "1")
         # spawn, not fork: forked children inherit the listening socket and ignore SIGTERM
         pool = ProcessPoolExecutor(self.capacity, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=self._warm, initargs=(self._engine,))
