@@ -118,6 +118,65 @@ def cmd_beats(args) -> int:
     return 0
 
 
+def cmd_analyze(args) -> int:
+    from .studio import analyze_song
+    from .text import parse_lyrics
+
+    song = parse_lyrics(_read_lyrics(args), args.lang)
+    result = analyze_song(song, flow=args.flow, bpm=args.bpm, zh_classes=args.zh_classes)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    for line in result.lines:
+        fit = "" if line.fits else f"  needs {line.bars} bars; fits: {', '.join(line.fitting_flows) or 'none'}"
+        inner = "; ".join("/".join(g.words) for g in line.groups)
+        print(f"{line.scheme:<2} {line.syllables:>3} syl  {line.rhyme:<8} {line.text}"
+              + (f"  [inside: {inner}]" if inner else "") + fit)
+    multi = result.longest_multi
+    print(f"\nscheme {result.scheme}; rhyme density {result.density:.0%}; "
+          f"{result.syllables_per_bar} syllables per bar ({result.flow}, {result.bpm:g} BPM)"
+          + (f"; longest multisyllabic rhyme: {multi.syllables} syllables ({multi.ends[0]} / {multi.ends[1]})"
+             if multi else ""))
+    return 0
+
+
+def cmd_rhymes(args) -> int:
+    from .studio import suggest
+
+    result = suggest(args.word, args.lang, args.limit)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for kind in ("perfect", "multi", "slant"):
+        words = [r.text for r in result.rhymes if r.kind == kind]
+        if words:
+            print(f"{kind:<8} {', '.join(words)}")
+    if not result.rhymes:
+        print(f"no common rhymes found for {args.word!r}")
+    return 0
+
+
+def _add_studio_commands(sub) -> None:
+    an = sub.add_parser("analyze", help="rhyme scheme, multisyllabic and internal rhymes, density, flow fit")
+    an.add_argument("lyrics", nargs="?", help="lyrics file (plain or a YAML song sheet)")
+    an.add_argument("--text", help="lyrics given inline instead of a file")
+    an.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
+    an.add_argument("--flow", default=None, help="flow template the fit is judged for (default: the sheet's)")
+    an.add_argument("--bpm", type=float, default=None)
+    an.add_argument("--zh-classes", default="shisan", choices=["shisan", "xinyun"],
+                    help="Mandarin rhyme classes: 十三辙 (shisan) or 中华新韵 (xinyun)")
+    an.add_argument("--json", action="store_true")
+    an.set_defaults(func=cmd_analyze)
+    rh = sub.add_parser("rhymes", help="common words that rhyme with a word (English) or 字/词 (Mandarin)")
+    rh.add_argument("word")
+    rh.add_argument("--lang", default="auto", choices=["auto", "en", "zh"])
+    rh.add_argument("--limit", type=int, default=20)
+    rh.add_argument("--json", action="store_true")
+    rh.set_defaults(func=cmd_rhymes)
+
+
 def cmd_eval(args) -> int:
     if args.target == "alignment":
         from .training.evaluate import evaluate_alignment_file
@@ -215,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     be = sub.add_parser("beats", help="list beat styles and flows")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_beats)
+    _add_studio_commands(sub)
 
     sv = sub.add_parser("serve", help="HTTP API + one-click web page (local worker pool, or --ray)")
     sv.add_argument("--host", default="127.0.0.1")

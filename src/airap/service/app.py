@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections import defaultdict
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -59,6 +58,9 @@ class JobRequest(BaseModel):
 class AnalyzeRequest(BaseModel):
     lyrics: str = Field(..., max_length=LIMITS.max_lyrics_chars)
     lang: str = Field("auto", pattern=LANG_PATTERN)
+    flow: str | None = Field(None, max_length=LIMITS.max_name_chars, description="flow the fit is judged for")
+    bpm: float | None = Field(None, ge=LIMITS.min_bpm, le=LIMITS.max_bpm)
+    zh_classes: str = Field("shisan", pattern="^(shisan|xinyun)$", description="十三辙 or 中华新韵")
 
 
 def error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -251,20 +253,34 @@ async def beats():
             "flows": [{"name": t.name, "description": t.description} for t in catalog.FLOWS.values()]}
 
 
-@api.post("/v1/analyze", summary="syllables and rhyme endings per line (live counts on the page)")
-async def analyze(req: AnalyzeRequest, request: Request):
+def _analysis(req: AnalyzeRequest) -> dict:
+    from ..studio import analyze_song
     from ..text import parse_lyrics
 
+    song = parse_lyrics(req.lyrics, req.lang)
+    result = analyze_song(song, flow=req.flow, bpm=req.bpm, zh_classes=req.zh_classes).to_json()
+    letters = [ln["scheme"] for ln in result["lines"]]
+    for ln in result["lines"]:
+        ln["rhymes_with_others"] = letters.count(ln["scheme"]) > 1
+    return {**result, "syllables": sum(ln["syllables"] for ln in result["lines"]), "warnings": song.warnings}
+
+
+@api.post("/v1/analyze", summary="rhymes and flow fit per line: scheme letters, rhyme groups, density (the page's "
+                                 "live view)")
+async def analyze(req: AnalyzeRequest, request: Request):
     if not request.app.state.analyze_limiter.allow(_client(request).id):
         return error(429, "rate_limited", f"more than {_settings(request).analyze_per_minute} analyses a minute")
-    song = await asyncio.to_thread(parse_lyrics, req.lyrics, req.lang)
-    lines = [{"text": ln.text, "syllables": len(ln.syllables), "rhyme": ln.syllables[-1].rhyme} for ln in song.lines]
-    counts: dict[str, int] = defaultdict(int)
-    for ln in lines:
-        counts[ln["rhyme"]] += 1
-    for ln in lines:
-        ln["rhymes_with_others"] = counts[ln["rhyme"]] > 1
-    return {"lines": lines, "syllables": sum(ln["syllables"] for ln in lines), "warnings": song.warnings}
+    return await asyncio.to_thread(_analysis, req)
+
+
+@api.get("/v1/rhymes", summary="common words that rhyme with a word (English) or 字/词 (Mandarin), best first")
+async def rhymes(word: str, request: Request, lang: str = "auto", limit: int = 20):
+    from ..studio import suggest
+
+    if not request.app.state.analyze_limiter.allow(_client(request).id):
+        return error(429, "rate_limited", f"more than {_settings(request).analyze_per_minute} requests a minute")
+    result = await asyncio.to_thread(suggest, word, lang, max(1, min(limit, 100)))
+    return result.to_json()
 
 
 @api.get("/healthz", summary="liveness")

@@ -63,6 +63,7 @@ def words(text: str) -> list[Word]:
         for ch, py in zip(w, pys):
             phones, vi, tone = pinyin_phonemes(py)
             rhyme = re.sub(f"[{TONE_MARKS}]", "", "".join(phones[vi:]))
-            sylls.append(Syllable(text=ch, phonemes=phones, vowel_index=vi, lang="zh", tone=tone, rhyme=rhyme))
+            sylls.append(Syllable(text=ch, phonemes=phones, vowel_index=vi, lang="zh", tone=tone, rhyme=rhyme,
+                                  pinyin=py))
         out.append(Word(text=w, lang="zh", syllables=tuple(sylls)))
     return out

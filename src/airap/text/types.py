@@ -23,6 +23,7 @@ class Syllable:
     stress: int = 0  # EN: 0 none, 1 primary, 2 secondary
     tone: int = 0  # ZH: 1..5 (5 = neutral)
     rhyme: str = ""  # nucleus + coda without stress/tone, for rhyme detection
+    pinyin: str = ""  # ZH: the syllable's pinyin with its tone number (xian1), as read in context
 
     @property
     def onset(self) -> tuple[str, ...]:

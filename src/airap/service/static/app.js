@@ -71,19 +71,76 @@ async function loadLists() {
   $("flow").innerHTML = b.flows.map((f) => `<option value="${f.name}">${f.name}</option>`).join("");
 }
 
+// Live rhyme view: the analysis colours rhyme groups behind the lyrics box (end rhymes by scheme letter,
+// rhymes inside a line underlined), puts the letters in the margin and suggests rhymes for a line end.
+const PALETTE = ["#f5c51855", "#4fc3f755", "#ef535055", "#66bb6a55", "#ab47bc55", "#ff7f5055", "#26a69a55",
+  "#ec407a55"];
 let countTimer = null;
+let analysis = null;
+
+function paintLyrics() {
+  const text = $("lyrics").value;
+  if (!analysis) { $("lyrics-backdrop").textContent = text; return; }
+  const shared = new Set(analysis.lines.filter((l) => l.rhymes_with_others).map((l) => l.scheme));
+  const colour = (letter) => PALETTE[(letter.charCodeAt(0) - 65) % PALETTE.length];
+  let k = 0;
+  const out = text.split("\n").map((raw) => {
+    const line = analysis.lines[k];
+    if (!line || !raw.trim() || /^\s*\[.*\]\s*$/.test(raw)) return esc(raw);
+    const at = raw.indexOf(line.text);
+    if (at < 0) { k++; return esc(raw); }
+    const marks = [];
+    if (line.end_span && shared.has(line.scheme)) marks.push([line.end_span[0], line.end_span[1], "end", colour(line.scheme)]);
+    for (const g of line.groups) for (const [a, b] of g.spans) marks.push([a, b, "inner", ""]);
+    marks.sort((x, y) => x[0] - y[0]);
+    let html = esc(raw.slice(0, at)), pos = 0;
+    for (const [a, b, kind, bg] of marks) {
+      if (a < pos) continue;
+      html += esc(line.text.slice(pos, a));
+      html += `<mark class="${kind}" style="background:${bg || "transparent"}">${esc(line.text.slice(a, b))}</mark>`;
+      pos = b;
+    }
+    html += esc(line.text.slice(pos)) + esc(raw.slice(at + line.text.length));
+    k++;
+    return html;
+  });
+  $("lyrics-backdrop").innerHTML = out.join("\n") + "\n";
+}
+
+async function showRhymes(word) {
+  try {
+    const r = await api(`/v1/rhymes?word=${encodeURIComponent(word)}`);
+    $("rhymes").innerHTML = `<strong>${esc(word)}</strong> ${esc(r.rhyme)}: ` + (r.rhymes.length
+      ? r.rhymes.map((s) => `<span class="chip ${s.kind}" title="${s.kind}">${esc(s.text)}</span>`).join(" ")
+      : "no common rhymes") + (r.notes.length ? ` <em>${esc(r.notes.join(" "))}</em>` : "");
+  } catch (e) { $("rhymes").textContent = e.message; }
+}
+
 function liveCounts() {
+  paintLyrics();
   clearTimeout(countTimer);
   countTimer = setTimeout(async () => {
     const lyrics = $("lyrics").value;
-    if (!lyrics.trim()) { $("counts").textContent = ""; $("line-counts").innerHTML = ""; return; }
+    if (!lyrics.trim()) { analysis = null; $("counts").textContent = ""; $("line-counts").innerHTML = ""; paintLyrics(); return; }
     try {
       const a = await api("/v1/analyze", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ lyrics }) });
-      $("counts").textContent = `— ${a.lines.length} lines, ${a.syllables} syllables`;
-      $("line-counts").innerHTML = a.lines.map((l) =>
-        `<li>${l.syllables} syl · rhyme “${l.rhyme}”${l.rhymes_with_others ? " ✓" : ""}</li>`).join("");
-    } catch (e) { $("counts").textContent = `— ${e.message}`; $("line-counts").innerHTML = ""; }
+        body: JSON.stringify({ lyrics, flow: $("flow").value || undefined, bpm: +$("bpm").value || undefined }) });
+      analysis = a;
+      $("counts").textContent = `— ${a.lines.length} lines, ${a.syllables} syllables · scheme ${a.scheme} · ` +
+        `rhyme density ${Math.round(a.density * 100)}%`;
+      $("line-counts").innerHTML = a.lines.map((l, i) =>
+        `<li><b class="letter">${esc(l.scheme)}</b> ${l.syllables} syl · ` +
+        `<button type="button" class="secondary rhyme-end" data-line="${i}">${esc(l.rhyme || "?")}</button>` +
+        `${l.rhymes_with_others ? " ✓" : ""}` +
+        (l.fits ? "" : ` <span class="warn">needs ${l.bars} bars — try ${esc(l.fitting_flows.join(", ") || "shorter lines")}</span>`) +
+        "</li>").join("");
+      for (const b of document.querySelectorAll(".rhyme-end")) {
+        const line = a.lines[+b.dataset.line];
+        const word = line.end_span ? line.text.slice(line.end_span[0], line.end_span[1]) : line.text.split(/\s+/).pop();
+        b.onclick = () => showRhymes(word);
+      }
+    } catch (e) { analysis = null; $("counts").textContent = `— ${e.message}`; $("line-counts").innerHTML = ""; }
+    paintLyrics();
   }, 300);
 }
 
@@ -167,4 +224,7 @@ $("go").onclick = async () => {
 };
 
 $("lyrics").addEventListener("input", liveCounts);
+$("lyrics").addEventListener("scroll", () => { $("lyrics-backdrop").scrollTop = $("lyrics").scrollTop; });
+$("flow").addEventListener("change", liveCounts);
+$("bpm").addEventListener("change", liveCounts);
 loadLists().then(liveCounts).catch((e) => { $("status").textContent = `error: ${e.message}`; });
