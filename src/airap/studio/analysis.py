@@ -15,6 +15,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Words too common to count as internal rhymes ("I ... my ... why" is not a rhyme a writer placed).
 STOPWORDS = {"a", "an", "the", "i", "me", "my", "you", "your", "we", "he", "she", "it", "they", "to", "of", "in",
              "on", "at", "and", "or", "but", "so", "is", "am", "are", "be", "do", "no", "by", "for", "up", "oh"}
+# Unstressed words that ride on the rhyme before them at a line end.
+TRAILING_WORDS = {"it", "me", "you", "him", "her", "them", "us", "up", "a"}
 MAX_PLAIN_BARS = 2  # the planner spreads a line over more bars than this only with a warning
 
 
@@ -44,7 +46,7 @@ class LineAnalysis:
     tone: int | None  # Mandarin: the rhyming syllable's tone (押韵 ignores it)
     scheme: str  # a letter; lines whose ends rhyme share it
     end_span: tuple[int, int] | None  # the rhyming end word in the line's text
-    end_rhyme: str | None  # "perfect" / "slant" with the nearest earlier line of its letter
+    end_rhyme: str | None  # "perfect" / "slant": how its end rhymes with another line (perfect preferred)
     groups: tuple[RhymeGroup, ...]
     bars: int  # bars it needs in the chosen flow at the chosen tempo
     fits: bool
@@ -81,11 +83,17 @@ def line_end(line: Line, system: str) -> _End | None:
         return None
     last = line.words[-1]
     if last.lang == "en":
-        unit = en_unit(last.text, last.syllables)
+        text, sylls = last.text, last.syllables
+        before = line.words[-2] if len(line.words) > 1 else None
+        if before is not None and before.lang == "en" and last.text.lower() in TRAILING_WORDS:
+            # 'win it' / 'minute': a short pronoun after the rhyme word belongs to the rhyme
+            text, sylls = f"{before.text} {last.text}", before.syllables + tuple(
+                Syllable(s.text, s.phonemes, s.vowel_index, s.lang, 0, s.tone, s.rhyme) for s in last.syllables)
+        unit = en_unit(text, sylls)
         if unit is None:
             return None
-        k = next((i for i in range(len(last.syllables) - 1, -1, -1) if last.syllables[i].stress), 0)
-        return _End(unit, last.text, last.syllables[k:])
+        k = next((i for i in range(len(sylls) - 1, -1, -1) if sylls[i].stress), 0)
+        return _End(unit, last.text, sylls[k:])
     sylls = [s for w in line.words for s in w.syllables]
     k = len(sylls) - 1
     if sylls[k].tone == 5 and k > 0 and sylls[k - 1].lang == "zh":
@@ -127,17 +135,20 @@ def _same_vowel(a: _Vowel, b: _Vowel) -> bool:
 
 def multi_length(a: Line, b: Line) -> int:
     """How many syllables from the ends of two lines match in their vowels: English on the exact
-    vowel, Mandarin and mixed pairs on vowel + nasal coda. Weak unstressed vowels may sit between
-    matches (one at a time) but are not counted."""
-    k, glue = 0, 0
+    vowel (weak unstressed vowels match each other: 'reason' / 'season' is two), Mandarin and mixed
+    pairs on vowel + nasal coda. Two weak matches in a row end the run, and a run never starts (on
+    its left) with one: 'the city' / 'a pity' is two, not three."""
+    run = []
     for va, vb in zip(_vowel_run(a), _vowel_run(b)):
-        if va.weak and vb.weak and glue == 0 and k > 0:
-            glue += 1
-            continue
-        if va.weak or vb.weak or not _same_vowel(va, vb):
+        weak_pair = va.weak and vb.weak
+        if not (weak_pair or (not va.weak and not vb.weak and _same_vowel(va, vb))):
             break
-        k, glue = k + 1, 0
-    return k
+        if weak_pair and run and run[-1]:
+            break
+        run.append(weak_pair)
+    while run and run[-1]:
+        run.pop()
+    return len(run)
 
 
 def _internal_groups(line: Line, end: _End | None, system: str) -> tuple[RhymeGroup, ...]:
@@ -190,8 +201,9 @@ def bars_needed(line: Line, tpl, bpm: float) -> int:
 
 
 def _letters(ends: list[_End | None]) -> tuple[list[str], list[str | None]]:
-    """Union of rhyming line ends -> a letter per line (in order of first appearance) and how each
-    line's end rhymes with the nearest earlier line of its letter."""
+    """Rhyming line ends -> a letter per line (in order of first appearance) and how each line's end
+    rhymes. Perfect rhymes are joined first; a slant rhyme joins only a line that has no perfect
+    partner, so an AABB verse whose A and B share a vowel ('out' / 'down') keeps two letters."""
     parent = list(range(len(ends)))
 
     def root(i):
@@ -201,13 +213,16 @@ def _letters(ends: list[_End | None]) -> tuple[list[str], list[str | None]]:
         return i
 
     kinds: list[str | None] = [None] * len(ends)
-    for i, j in combinations(range(len(ends)), 2):
-        if ends[i] and ends[j]:
-            kind = compare(ends[i].unit, ends[j].unit)
-            if kind:
-                parent[root(j)] = root(i)
-                if kinds[j] is None or (kind == "perfect" and kinds[j] == "slant"):
-                    kinds[j] = kind
+    pairs = {(i, j): compare(ends[i].unit, ends[j].unit) for i, j in combinations(range(len(ends)), 2)
+             if ends[i] and ends[j]}
+    for (i, j), kind in pairs.items():
+        if kind == "perfect":
+            parent[root(j)] = root(i)
+            kinds[i] = kinds[j] = "perfect"
+    for (i, j), kind in pairs.items():
+        if kind == "slant" and (kinds[i] is None or kinds[j] is None):
+            parent[root(j)] = root(i)
+            kinds[i], kinds[j] = kinds[i] or "slant", kinds[j] or "slant"
     names: dict[int, str] = {}
     letters = []
     for i in range(len(ends)):

@@ -21,7 +21,7 @@ EN_VOWELS = {"ɑ": "a", "æ": "a", "a": "a", "ɐ": "a", "ʌ": "e", "ə": "e", "�
              "ɜɹ": "er", "əɹ": "er", "ɜ": "er", "ɪ": "i", "i": "i", "ᵻ": "i", "ɔ": "o", "ɒ": "o", "o": "o",
              "O": "ou", "u": "u", "ʊ": "u", "A": "ei", "I": "ai", "W": "ao", "Y": "oi"}
 WEAK_VOWELS = {"ə", "ᵊ", "ɪ", "i", "ᵻ", "əɹ"}  # unstressed vowels that rhyme with each other in running speech
-EN_STOPS = {"p", "b", "t", "d", "k", "ɡ"}
+DIPHTHONGS = {"A", "I", "O", "W", "Y"}  # Kokoro's eɪ, aɪ, oʊ, aʊ, ɔɪ
 
 # ---------------------------------------------------------------- Mandarin
 ZH_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z",
@@ -81,6 +81,7 @@ class RhymeUnit:
     label: str  # what a person reads: "-ace", "-ang"
     tone: int = 0  # ZH: the tone of the rhyming syllable (押韵 ignores it; reported)
     zh_class: str = ""  # ZH: its class under the chosen system (十三辙 / 中华新韵)
+    last: str = ""  # EN: the final syllable's rime (memory / free rhyme there, not on the stress)
 
 
 def _nucleus(syl: Syllable) -> str:
@@ -93,17 +94,24 @@ def en_vowel(syl: Syllable) -> str:
 
 
 def en_unit(word_text: str, syllables: tuple[Syllable, ...]) -> RhymeUnit | None:
-    """From the word's last primary-stressed syllable (else its last secondary, else its last) to its end."""
+    """From the word's last stressed syllable (else its last) to its end."""
     if not syllables:
         return None
-    k = next((i for i in range(len(syllables) - 1, -1, -1) if syllables[i].stress == 1), None)
-    if k is None:
-        k = next((i for i in range(len(syllables) - 1, -1, -1) if syllables[i].stress == 2), len(syllables) - 1)
+    # the last stressed syllable, primary or secondary ('basketball' rhymes on -ball), or a diphthong
+    # before the final syllable, which CMUdict often leaves unstressed ('motivator' EY0: on -vator)
+    k = next((i for i in range(len(syllables) - 1, -1, -1)
+              if syllables[i].stress in (1, 2) or (i < len(syllables) - 1 and _nucleus(syllables[i]) in DIPHTHONGS)),
+             len(syllables) - 1)
     tail = [_merged(p.lstrip("ˈˌ")) for p in syllables[k].rime] + \
-        [_merged(p.lstrip("ˈˌ")) for s in syllables[k + 1:] for p in s.phonemes]
+        [_weak(p.lstrip("ˈˌ")) for s in syllables[k + 1:] for p in s.phonemes]
+    if len(tail) > 2 and tail[-1] in ("s", "z") and tail[-2] not in EN_VOWELS:
+        tail = tail[:-1]  # clouds / crowd: a plural or possessive -s does not break a rhyme
     coda = tail[1:2]
     nasal = {"n": "n", "m": "n", "ŋ": "ŋ"}.get(coda[0], "") if coda else ""
-    return RhymeUnit("en", " ".join(tail), en_vowel(syllables[k]), nasal, _spelled_ending(word_text, syllables, k))
+    last = syllables[-1]
+    last_rime = " ".join(_merged(p.lstrip("ˈˌ")) for p in last.rime) if last.phonemes else ""
+    return RhymeUnit("en", " ".join(tail), en_vowel(syllables[k]), nasal, _spelled_ending(word_text, syllables, k),
+                     last=last_rime)
 
 
 def _spelled_ending(word: str, syllables: tuple[Syllable, ...], k: int) -> str:
@@ -140,7 +148,11 @@ def compare(a: RhymeUnit, b: RhymeUnit) -> str | None:
             return "perfect"
         # assonance: the same stressed vowel (cot/caught merged), codas differ
         same_vowel = _merged(a.key.split()[0]) == _merged(b.key.split()[0])
-        return "slant" if same_vowel and _same_length(a.key, b.key) else None
+        if same_vowel and _same_length(a.key, b.key):
+            return "slant"
+        # the same final syllable with a full vowel, stress elsewhere in one word: memory / free, avenue / do
+        full_last = a.last and a.last.split()[0] not in ("ə", "ᵊ", "əɹ")
+        return "slant" if full_last and a.last == b.last else None
     if a.lang == b.lang == "zh":
         if a.key == b.key:
             return "perfect"
@@ -150,6 +162,11 @@ def compare(a: RhymeUnit, b: RhymeUnit) -> str | None:
 
 def _merged(nucleus: str) -> str:
     return {"ɔ": "ɑ"}.get(nucleus, nucleus)
+
+
+def _weak(phoneme: str) -> str:
+    """Unstressed vowels after the rhyming one are heard alike: 'minute' / 'win it'."""
+    return "ə" if phoneme in ("ɪ", "ᵻ", "ᵊ") else _merged(phoneme)
 
 
 def _same_length(a: str, b: str) -> bool:
