@@ -27,6 +27,7 @@ from .mix import (
     write_track,
 )
 from .request import RenderRequest, RenderSettings, check_request, resolve
+from .studio import rhyme_placement
 from .text import parse_lyrics
 
 SAMPLE_RATE = 44100
@@ -99,7 +100,7 @@ class Renderer:
         clock.start("flow", 0.2)
         backing = self._backing(settings, len(song.lines))
         plan = plan_song(song.lines, naturals, backing.grid, list(settings.line_flows), backing.first_bar,
-                         backing.max_bars)
+                         backing.max_bars, rhymes=rhyme_placement(song))
         clock.lap("flow")
         clock.start("beat", 0.3)
         beat = backing_beat(backing, settings.style, plan.total_bars, settings.seed, SAMPLE_RATE)

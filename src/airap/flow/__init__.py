@@ -4,8 +4,9 @@ FlowPlan: a slot and target phoneme durations for every syllable).
 May import: airap.text, airap.align (types), airap.beat (the grid).
 """
 
-from .planner import MAX_BARS, plan_even, plan_line, plan_song
+from .planner import MAX_BARS, LineRhymes, plan_even, plan_line, plan_song
 from .templates import FlowTemplate
 from .types import FlowPlan, LinePlan, SyllablePlan
 
-__all__ = ["FlowPlan", "FlowTemplate", "LinePlan", "MAX_BARS", "SyllablePlan", "plan_even", "plan_line", "plan_song"]
+__all__ = ["FlowPlan", "FlowTemplate", "LinePlan", "LineRhymes", "MAX_BARS", "SyllablePlan", "plan_even", "plan_line",
+           "plan_song"]

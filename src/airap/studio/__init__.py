@@ -2,11 +2,12 @@
 :func:`analyze_song` (Song -> SongAnalysis: scheme letters, multisyllabic and internal rhymes, density,
 flow fit) and :func:`suggest` (a word -> rhymes, best first).
 
-May import: the text front-end and the catalogue (flows, tempo limits).
+May import: the text front-end, the catalogue (flows, tempo limits) and the flow planner's LineRhymes
+(what it hands the planner).
 """
 
-from .analysis import LineAnalysis, MultiRhyme, RhymeGroup, SongAnalysis, analyze_song
+from .analysis import LineAnalysis, MultiRhyme, RhymeGroup, SongAnalysis, analyze_song, rhyme_placement
 from .suggest import Suggestion, Suggestions, suggest
 
 __all__ = ["LineAnalysis", "MultiRhyme", "RhymeGroup", "SongAnalysis", "Suggestion", "Suggestions", "analyze_song",
-           "suggest"]
+           "rhyme_placement", "suggest"]

@@ -275,3 +275,30 @@ def analyze_song(song: Song, flow: str | None = None, bpm: float | None = None,
     return SongAnalysis(tuple(out), scheme, round(rhymed / total, 3) if total else 0.0, multis,
                         max(multis, key=lambda m: m.syllables, default=None),
                         round(total / max(1, sum(a.bars for a in out)), 2), tpl.name, bpm, zh_classes)
+
+
+def rhyme_placement(song: Song, zh_classes: str = "shisan"):
+    """What the flow planner should place on strong beats, per line: the rhyming syllable of each
+    line end that rhymes with another line (the stressed one of its tail), and the full-vowel syllables
+    of a multisyllabic rhyme; with the line's scheme letter (None when it rhymes with no line)."""
+    from ..flow import LineRhymes
+
+    lines = song.lines
+    ends = [line_end(ln, zh_classes) for ln in lines]
+    letters, _ = _letters(ends)
+    out = []
+    for i, (line, end, letter) in enumerate(zip(lines, ends, letters)):
+        sylls = line.syllables
+        shared = letters.count(letter) > 1
+        marked: set[int] = set()
+        if end and shared:
+            marked.add(len(sylls) - len(end.syllables))  # the tail's first syllable is the rhyming one
+        multi = max((multi_length(line, lines[j]) for j in range(len(lines)) if j != i), default=0)
+        if multi >= 2:
+            run = _vowel_run(line)
+            skipped = len(sylls) - len(run)  # Mandarin neutral endings are not in the run
+            for back, v in enumerate(run[:multi]):
+                if not v.weak:
+                    marked.add(len(sylls) - 1 - skipped - back)
+        out.append(LineRhymes(frozenset(marked), letter if shared else None))
+    return out
