@@ -119,6 +119,13 @@ def test_browser_click_through(keyed_server, tmp_path):
         first.locator(".play").click()  # a preview plays (shipped clip)
         page.wait_for_function("document.querySelector('#preview-audio').currentTime > 0.2", timeout=20_000)
         assert first.get_attribute("aria-checked") == "true" and page.inner_text("#voice-name") == name
+        # the lyrics studio: rhymes coloured behind the box as you type, scheme letters, suggestions on click
+        page.fill("#lyrics", "I got the hot sauce\nyou got the lot, boss")
+        page.wait_for_selector("#lyrics-backdrop mark.end")
+        assert page.locator("#lyrics-backdrop mark.inner").count() >= 2  # got / hot inside the line
+        assert page.locator("#line-counts .letter").all_inner_texts() == ["A", "A"]
+        page.locator(".rhyme-end").first.click()
+        page.wait_for_selector("#rhymes .chip")
         page.fill("#lyrics", "Every line is on the grid\n每个字都在节拍上")
         page.wait_for_function("document.querySelector('#counts').textContent.includes('syllables')")
         page.click("#go")
