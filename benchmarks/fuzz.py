@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+from _worktree import worktree  # noqa: E402
 
 
 def draw(strategy, n: int, seed: int) -> list:
@@ -127,14 +128,8 @@ def main() -> None:
         cases_file.write_text(json.dumps(cases))
         out["work"] = evaluate(ROOT / "src", cases_file)
         if a.base:
-            base = tmp / "base"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), a.base], check=True,
-                           capture_output=True)
-            try:
+            with worktree(a.base, tmp / "base") as base:
                 out["base"] = {"rev": a.base, **evaluate(base / "src", cases_file)}
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                               capture_output=True)
     print(json.dumps(out, indent=1, ensure_ascii=False))
 
 

@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _worktree import worktree
+
 ROOT = Path(__file__).resolve().parents[1]
 SHEET = """title: same sound
 bpm: 96
@@ -78,10 +80,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base = tmp / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), a.base], check=True,
-                       capture_output=True)
-        try:
+        with worktree(a.base, tmp / "base") as base:
             upload = tmp / "upload.wav"
             make_upload(upload)
             demo = ROOT / "src" / "airap" / "data"
@@ -93,8 +92,6 @@ def main():
                 subprocess.run([sys.executable, "-c", RENDER, str(src), str(tmp / label), a.engines, json.dumps(cases)],
                                check=True, capture_output=True)
             result = compare(tmp / "base", tmp / "work")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], capture_output=True)
     print(json.dumps({"base": a.base, "cases": result, "identical": all(r["identical"] for r in result.values())},
                      indent=1))
 

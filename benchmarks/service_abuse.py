@@ -30,6 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from _server import Server, request
+from _worktree import worktree
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW_TIMEOUT = 60
@@ -423,15 +424,9 @@ def main() -> None:
         (tmp / "work").mkdir()
         out["work"] = replay(ROOT / "src", tmp / "work")
         if a.base:
-            base = tmp / "base"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), a.base], check=True,
-                           capture_output=True)
-            try:
+            with worktree(a.base, tmp / "base") as base:
                 (tmp / "base-run").mkdir()
                 out["base"] = {"rev": a.base, **replay(base / "src", tmp / "base-run")}
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                               capture_output=True)
     print(json.dumps(out, indent=1, ensure_ascii=False))
 
 
