@@ -158,6 +158,21 @@ def cmd_rhymes(args) -> int:
     return 0
 
 
+def cmd_write(args) -> int:
+    from .mix.export import write_text
+    from .studio.draft import write
+
+    draft = write(args.topic, args.lines, args.scheme, args.lang, args.flow, args.bpm, args.rounds)
+    if args.out:
+        write_text(Path(args.out), draft.sheet)  # atomic: a failed draft leaves no half-written file
+    else:
+        print(draft.sheet, end="")
+    left = f"; still off: lines {', '.join(str(i + 1) for i in draft.misses)}" if draft.misses else ""
+    print(f"airap: drafted {len(draft.lines)} lines in {draft.rounds} request(s); scheme read: {draft.scheme}{left}",
+          file=sys.stderr)
+    return 0
+
+
 def _add_studio_commands(sub) -> None:
     an = sub.add_parser("analyze", help="rhyme scheme, multisyllabic and internal rhymes, density, flow fit")
     an.add_argument("lyrics", nargs="?", help="lyrics file (plain or a YAML song sheet)")
@@ -175,6 +190,16 @@ def _add_studio_commands(sub) -> None:
     rh.add_argument("--limit", type=int, default=20)
     rh.add_argument("--json", action="store_true")
     rh.set_defaults(func=cmd_rhymes)
+    wr = sub.add_parser("write", help="draft lyrics with your LLM endpoint (AIRAP_LLM_URL), checked and re-asked")
+    wr.add_argument("--topic", required=True)
+    wr.add_argument("--lines", type=int, default=8)
+    wr.add_argument("--scheme", default="AABB")
+    wr.add_argument("--lang", default="en", choices=["en", "zh"])
+    wr.add_argument("--flow", default=None)
+    wr.add_argument("--bpm", type=float, default=None)
+    wr.add_argument("--rounds", type=int, default=3, help="requests at most (the first draft plus fixes)")
+    wr.add_argument("--out", default=None, help="write the song sheet here instead of printing it")
+    wr.set_defaults(func=cmd_write)
 
 
 def cmd_eval(args) -> int:

@@ -15,8 +15,8 @@ import yaml
 
 from ..errors import InputError
 
-SHEET_KEYS = {"title", "bpm", "beat", "voice", "flow", "sections", "lines", "lang"}
-SHEET_START_RE = re.compile(r"^(title|bpm|beat|voice|flow|sections|lines|lang)\s*:")
+SHEET_KEYS = {"title", "bpm", "beat", "voice", "flow", "sections", "lines", "lang", "machine_written"}
+SHEET_START_RE = re.compile(r"^(title|bpm|beat|voice|flow|sections|lines|lang|machine_written)\s*:")
 MAX_SHEET_NODES = 5_000
 MAX_SHEET_DEPTH = 8
 MAX_TITLE_CHARS = 100
@@ -134,4 +134,5 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
     for key in ("beat", "voice", "flow", "lang"):
         _name(meta[key], f"'{key}'")
     meta["title"] = one_line(_scalar_text(meta["title"], "'title'"), MAX_TITLE_CHARS) or "untitled"
+    _scalar_text(data.get("machine_written"), "'machine_written'")  # set by `airap write`: who drafted it
     return meta, rows
