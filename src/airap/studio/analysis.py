@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from itertools import combinations
 
 from .. import catalog
+from ..errors import InputError
 from ..text.types import Line, Song, Syllable
 from .rhyme import WEAK_VOWELS, RhymeUnit, compare, en_unit, en_vowel, zh_unit
 
@@ -151,7 +152,7 @@ def multi_length(a: Line, b: Line) -> int:
     return len(run)
 
 
-def _internal_groups(line: Line, end: _End | None, system: str) -> tuple[RhymeGroup, ...]:
+def _internal_groups(line: Line, system: str) -> tuple[RhymeGroup, ...]:
     units: list[tuple[str, RhymeUnit]] = []
     for w in line.words:
         if w.lang == "en":
@@ -236,8 +237,6 @@ def _letters(ends: list[_End | None]) -> tuple[list[str], list[str | None]]:
 def analyze_song(song: Song, flow: str | None = None, bpm: float | None = None,
                  zh_classes: str = "shisan") -> SongAnalysis:
     if zh_classes not in ("shisan", "xinyun"):
-        from ..errors import InputError
-
         raise InputError(f"unknown Mandarin rhyme classes {zh_classes!r}: use shisan (十三辙) or xinyun (中华新韵)")
     tpl = catalog.get_flow(flow or song.flow or catalog.DEFAULT_FLOW)
     style = catalog.get_style(song.beat or catalog.DEFAULT_STYLE)
@@ -252,7 +251,7 @@ def analyze_song(song: Song, flow: str | None = None, bpm: float | None = None,
     rhymed = 0
     out = []
     for i, (line, end, letter, kind) in enumerate(zip(lines, ends, letters, kinds)):
-        groups = _internal_groups(line, end, zh_classes)
+        groups = _internal_groups(line, zh_classes)
         n_end = len(end.syllables) if end and letter in shared else 0
         n_multi = max((m.syllables for m in multis if i in (m.first, m.second)), default=0)
         n_internal = sum(len(g.words) for g in groups)

@@ -176,4 +176,9 @@ def _same_length(a: str, b: str) -> bool:
 
 
 def _syllable_count(key: str) -> int:
-    return sum(1 for p in key.split() if (EN_VOWELS.get(p) or EN_VOWELS.get(p[:1])) is not None)
+    return len(tail_vowels(key))
+
+
+def tail_vowels(key: str) -> tuple[str, ...]:
+    """The vowels of an English rhyme tail, in order (cot/caught merged)."""
+    return tuple(_merged(p) for p in key.split() if (EN_VOWELS.get(p) or EN_VOWELS.get(p[:1])) is not None)

@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..errors import InputError
-from .rhyme import ZH_BODY, ZH_CLASS_OF, RhymeUnit, _merged, en_unit, zh_final
+from .rhyme import ZH_BODY, ZH_CLASS_OF, ZH_COARSE, RhymeUnit, en_unit, tail_vowels, zh_final
 
 INDEX_WORDS = 50_000  # "common" in the sense: the top 50k by frequency
 MAX_SUGGESTIONS = 20
@@ -48,12 +48,6 @@ class _Entry:
     syllables: int
 
 
-def _en_vowels(key: str) -> tuple[str, ...]:
-    from .rhyme import EN_VOWELS
-
-    return tuple(_merged(p) for p in key.split() if (EN_VOWELS.get(p) or EN_VOWELS.get(p[:1])) is not None)
-
-
 @functools.lru_cache(maxsize=1)
 def en_index() -> tuple[_Entry, ...]:
     from wordfreq import top_n_list
@@ -68,7 +62,7 @@ def en_index() -> tuple[_Entry, ...]:
         sylls = english.word_syllables(word)
         unit = en_unit(word, tuple(sylls))
         if unit is not None:
-            out.append(_Entry(rank, word, unit, _en_vowels(unit.key), len(sylls)))
+            out.append(_Entry(rank, word, unit, tail_vowels(unit.key), len(sylls)))
     return tuple(out)
 
 
@@ -92,8 +86,6 @@ def _zh_entry(rank: int, word: str, pys: list[str]) -> _Entry:
         k -= 1
     finals = [zh_final(p) for p in pys[: k + 1]]
     body = ZH_BODY.get(finals[-1], finals[-1])
-    from .rhyme import ZH_COARSE
-
     vowels = tuple("".join(ZH_COARSE.get(ZH_BODY.get(f, f), (f, ""))) for f in finals[-2:])
     unit = RhymeUnit("zh", body, ZH_COARSE.get(body, (body, ""))[0], ZH_COARSE.get(body, ("", ""))[1], "-" + body,
                      int(pys[k][-1]) if pys[k][-1].isdigit() else 5, ZH_CLASS_OF["shisan"].get(finals[-1], ""))
@@ -141,7 +133,7 @@ def suggest(word: str, lang: str = "auto", limit: int = MAX_SUGGESTIONS) -> Sugg
         unit = en_unit(key, tuple(sylls))
         if unit is None:
             raise InputError(f"cannot pronounce {word!r}")
-        query, index = _Entry(-1, key, unit, _en_vowels(unit.key), len(sylls)), en_index()
+        query, index = _Entry(-1, key, unit, tail_vowels(unit.key), len(sylls)), en_index()
     else:
         han = "".join(re.findall(r"[\u4e00-\u9fff]", word))
         if not han:
