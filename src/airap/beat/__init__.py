@@ -1,17 +1,33 @@
 """Stage 6 — beat. Entry points: :func:`generated_backing` / :func:`uploaded_backing` (the grid the song is
-planned on), :func:`backing_beat` (that grid -> the beat's audio and MIDI); underneath them
-:func:`generate_beat` (style + grid -> audio and MIDI)
-and :func:`track_beat` (an uploaded instrumental -> grid).
+planned on), :func:`backing_sections` (the planned lines -> the song's sections), :func:`backing_beat`
+(sections -> the arranged beat's stems and MIDI); underneath them :func:`arrange` (style + sections ->
+bar-by-bar arrangement), :func:`generate_beat` (arrangement + grid -> audio and MIDI) and
+:func:`track_beat` (an uploaded instrumental -> grid).
 
 May import: nothing else from airap (the grid is the contract with the flow planner).
 """
 
-from .backing import INTRO_BARS, OUTRO_BARS, Backing, backing_beat, generated_backing, uploaded_backing
+from .arrange import (
+    OUTRO_BARS,
+    PHRASE_BARS,
+    SECTION_KINDS,
+    Arrangement,
+    BarPlan,
+    Section,
+    arrange,
+    label_lines,
+    section_kind,
+    section_starts,
+    song_sections,
+)
+from .backing import Backing, backing_beat, backing_sections, generated_backing, uploaded_backing
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
-from .styles import BeatStyle
+from .styles import BeatStyle, DrumBar
 from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumental, spot_check_instrumental, track_beat
 
-__all__ = ["AudioHeader", "Backing", "Beat", "BeatGrid", "BeatStyle", "INTRO_BARS", "OUTRO_BARS", "UploadCaps",
-           "backing_beat", "generate_beat", "generated_backing", "load_instrumental", "probe_instrumental",
-           "spot_check_instrumental", "track_beat", "uploaded_backing"]
+__all__ = ["Arrangement", "AudioHeader", "Backing", "BarPlan", "Beat", "BeatGrid", "BeatStyle", "DrumBar", "OUTRO_BARS",
+           "PHRASE_BARS", "SECTION_KINDS", "Section", "UploadCaps", "arrange", "backing_beat", "backing_sections",
+           "generate_beat", "generated_backing", "label_lines", "load_instrumental", "probe_instrumental",
+           "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat",
+           "uploaded_backing"]

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrange import OUTRO_BARS, PHRASE_BARS, Section, arrange, song_sections
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .styles import BeatStyle
 from .track import UploadCaps, load_instrumental, track_beat
-
-INTRO_BARS = 1  # one bar of beat before the first line: the listener hears the tempo first
-OUTRO_BARS = 1  # and one after the last line, which then rings out
 
 
 @dataclass(frozen=True)
@@ -23,10 +21,17 @@ class Backing:
     max_bars: int | None  # bars an upload has room for; None: a generated beat grows to fit
     upload: np.ndarray | None = None  # the decoded upload, float32 stereo at the track's rate
 
+    @property
+    def arranged(self) -> bool:
+        """A generated beat is arranged in phrases: sections start on them (the planner aligns them)."""
+        return self.upload is None
 
-def generated_backing(style: BeatStyle, bpm: float, max_song_bars: int) -> Backing:
-    grid = BeatGrid.regular(bpm, INTRO_BARS + max_song_bars + OUTRO_BARS, swing=style.swing)
-    return Backing(grid=grid, first_bar=INTRO_BARS, max_bars=None)
+
+def generated_backing(style: BeatStyle, bpm: float, max_song_bars: int, max_sections: int) -> Backing:
+    """A grid with room for the intro, ``max_song_bars`` of lines, a phrase-alignment gap per
+    section, the outro and the final hit."""
+    bars = style.intro_bars + max_song_bars + (PHRASE_BARS - 1) * (max_sections + 1) + OUTRO_BARS + 1
+    return Backing(grid=BeatGrid.regular(bpm, bars, swing=style.swing), first_bar=style.intro_bars, max_bars=None)
 
 
 def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps) -> Backing:
@@ -38,9 +43,19 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps) -> Backing:
     return Backing(grid=grid, first_bar=0, max_bars=bars, upload=audio)
 
 
-def backing_beat(backing: Backing, style: BeatStyle, song_bars: int, seed: int, sample_rate: int) -> Beat:
-    """The beat under a song whose plan ends after ``song_bars`` bars: the upload as it is, or
-    ``style`` played over the planning grid up to the outro's end."""
+def backing_sections(backing: Backing, labels: list[str], line_first_bars: list[int], song_bars: int) -> tuple[Section, ...]:
+    """The song's timeline: the beat's intro, the lyric sections, the outro (an upload's outro is
+    whatever of it follows the last line)."""
+    outro = OUTRO_BARS if backing.arranged else max(0, (backing.max_bars or 0) - song_bars)
+    return song_sections(labels, line_first_bars, backing.first_bar, song_bars, outro)
+
+
+def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ...], seed: int,
+                 sample_rate: int) -> Beat:
+    """The beat under the song: the upload as it is, or ``style`` arranged on ``sections`` and played
+    over the planning grid up to the final hit."""
     if backing.upload is not None:
         return Beat(audio=backing.upload, sample_rate=sample_rate, grid=backing.grid, midi=None, style="upload")
-    return generate_beat(style, backing.grid.first_bars(song_bars + OUTRO_BARS), seed, sample_rate)
+    arrangement = arrange(style, sections, seed)
+    return generate_beat(style, backing.grid.first_bars(arrangement.end_bar), arrangement, seed=seed,
+                         sample_rate=sample_rate)

@@ -250,14 +250,23 @@ def plan_even(line: Line, natural: Alignment, grid: BeatGrid, first_bar: int, ba
 
 
 def plan_song(lines: list[Line], naturals: list[Alignment], grid: BeatGrid, templates: list[FlowTemplate],
-              first_bar: int = 1, max_bars: int | None = None, rhymes: list[LineRhymes] | None = None) -> FlowPlan:
+              first_bar: int = 1, max_bars: int | None = None, rhymes: list[LineRhymes] | None = None,
+              section_starts: set[int] | None = None, phrase_bars: int = 4) -> FlowPlan:
     """Plan every line on its template, each starting on the downbeat after the previous one. With
     ``rhymes`` (the lyrics studio's), rhyme syllables seek strong slots and a line's last rhyme seeks the
-    slot its partner's took."""
+    slot its partner's took. With ``section_starts`` (a generated beat, arranged in phrases), a line in
+    it opens a new section and starts on the next ``phrase_bars``-bar phrase counted from
+    ``first_bar``; the song then ends on a phrase too. An upload's lines simply follow each other."""
     plans, warnings = [], []
     bar = first_bar
     landed: dict[tuple[str, str], int] = {}  # (letter, template) -> slot in the bar of the last rhyme
+
+    def next_phrase(b: int) -> int:
+        return first_bar + -(-(b - first_bar) // phrase_bars) * phrase_bars
+
     for k, (line, nat, tpl) in enumerate(zip(lines, naturals, templates)):
+        if section_starts is not None and k in section_starts:
+            bar = next_phrase(bar)
         rh = rhymes[k] if rhymes else LineRhymes()
         same = landed.get((rh.letter, tpl.name)) if rh.letter else None
         lp = plan_line(line, nat, grid, bar, tpl, rhymes=rh, same_slot=same)
@@ -267,6 +276,8 @@ def plan_song(lines: list[Line], naturals: list[Alignment], grid: BeatGrid, temp
             warnings.append(f"line spilled over {lp.bars} bars: {line.text[:40]!r}")
         plans.append(lp)
         bar += lp.bars
+    if section_starts is not None:
+        bar = next_phrase(bar)
     if max_bars is not None and bar > max_bars:
         raise InputError(f"the lyrics need {bar} bars but the instrumental has {max_bars}: "
                          "shorten the lyrics or use a longer instrumental")

@@ -10,39 +10,71 @@ from __future__ import annotations
 
 import numpy as np
 
-from .chain import duck, master, true_peak_db, vocal_chain
+from .chain import (
+    apply_gain,
+    block_energy,
+    block_peak,
+    duck_gain,
+    kick_sidechain_gain,
+    master,
+    true_peak_db,
+    vocal_chain,
+)
 from .export import lrc, write_track
-from .types import Stems, TimedLine, TimedSyllable, TimedWord, Track
+from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
 from .vocals import CREW_DETUNE, PlacedLine, place_line, vocal_track
 
-__all__ = ["CREW_DETUNE", "PlacedLine", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord", "DUCK_DB_GENERATED",
-           "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track", "write_track"]
+__all__ = ["CREW_DETUNE", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
+           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track",
+           "write_track"]
 
 # How far the beat dips under the vocal, dB. Chosen by ear on the demo verses: an upload arrives
 # mastered and dense, and dipping it as far as our sparser generated beats pumps audibly.
 DUCK_DB_GENERATED = 4.0
 DUCK_DB_UPLOAD = 3.0
+BASS_SIDECHAIN_DB = 6.0  # the bass under every kick (generated beats: the kick times are known)
 
 
-def _stereo(y: np.ndarray) -> np.ndarray:
-    return np.repeat(y[:, None], 2, axis=1) if y.ndim == 1 else y
+def _stereo(y: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, 2), np.float32)
+    y = y[:n]
+    out[: len(y)] = y[:, None] if y.ndim == 1 else y
+    return out
+
+
+def _sung_rms(y: np.ndarray, sung: np.ndarray) -> float:
+    """RMS over the control blocks where the vocal sounds."""
+    e = block_energy(y)
+    sung = sung[: len(e)]
+    return float(np.sqrt(e[sung].mean())) if sung.any() else 0.0
 
 
 def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: float = 3.0,
-              duck_db: float = DUCK_DB_GENERATED) -> Stems:
-    """Vocal chain on the vocal, duck the beat under it, sit the vocal ``vocal_level_db`` above the
-    beat (by RMS over the sung part), master to -14 LUFS / -1 dBTP.
-    The mix and the two stems have the same length and gain staging."""
+              duck_db: float = DUCK_DB_GENERATED, beat_stems: dict[str, np.ndarray] | None = None,
+              kick_times: tuple[float, ...] = ()) -> Stems:
+    """Vocal chain on the vocal; with the beat's stems, the bass side-chained to the kick; the beat
+    ducked under the vocal, the vocal ``vocal_level_db`` above the beat (RMS over the sung part), the
+    sum glued and mastered to -14 LUFS / -1 dBTP. Every stem shares the mix's length and gain
+    staging (before the bus glue and limiter), and the beat's stems sum to the beat stem."""
     n = max(len(vocal), len(beat))
-    v = np.zeros((n, 2), np.float32)
-    b = np.zeros((n, 2), np.float32)
-    v[: len(vocal)] = _stereo(vocal_chain(vocal.astype(np.float32), sr))
-    b[: len(beat)] = _stereo(beat.astype(np.float32))
-    sung = np.abs(v[:, 0]) > 1e-3
-    if sung.any() and np.any(b[sung]):
-        v_rms = np.sqrt(np.mean(v[sung] ** 2))
-        b_rms = np.sqrt(np.mean(b[sung] ** 2))
-        v *= (b_rms * 10 ** (vocal_level_db / 20)) / max(v_rms, 1e-9)
-    b = duck(b, v, sr, duck_db)
-    mix, gain = master(v + b, sr)
-    return Stems(mix=mix, vocals=(v * gain).astype(np.float32), beat=(b * gain).astype(np.float32))
+    v = np.zeros(n, np.float32) if vocal.ndim == 1 else np.zeros((n, 2), np.float32)
+    v[: len(vocal)] = vocal_chain(vocal.astype(np.float32), sr)[:n]
+    parts: dict[str, np.ndarray] = {}
+    if beat_stems:
+        parts = {k: _stereo(y, n) for k, y in beat_stems.items()}
+        if "bass" in parts and len(kick_times):
+            parts["bass"] = apply_gain(parts["bass"], kick_sidechain_gain(kick_times, sr, n, BASS_SIDECHAIN_DB))
+        b = sum(parts.values())
+    else:
+        b = _stereo(beat.astype(np.float32), n)
+    sung = block_peak(v) > 1e-3
+    v_rms, b_rms = _sung_rms(v, sung), _sung_rms(b, sung)
+    if v_rms > 0 and b_rms > 0:
+        v *= np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms)
+    duck = duck_gain(v, sr, n, duck_db)
+    b = apply_gain(b, duck)
+    mix = b + (v[:, None] if v.ndim == 1 else v)
+    out, gain = master(mix, sr)
+    g = np.float32(gain)
+    stems = {k: apply_gain(y, duck * g) for k, y in parts.items()}
+    return Stems(mix=out, vocals=_stereo(v * g, n), beat=b * g, parts=stems)

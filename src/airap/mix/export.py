@@ -29,14 +29,68 @@ def atomic_path(path: Path):
             os.unlink(tmp)
 
 
-def write_audio(path: Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> None:
+def write_audio(path: Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16", track: Track | None = None) -> None:
+    """One audio file, atomically; with ``track``, tagged with what it is (see :func:`tag_file`)."""
     import soundfile as sf
 
     with atomic_path(path) as tmp:
         if Path(path).suffix == ".mp3":
             sf.write(tmp, audio, sr, format="MP3", subtype="MPEG_LAYER_III")
         else:
-            sf.write(tmp, audio, sr, format="WAV", subtype=subtype)
+            with sf.SoundFile(tmp, "w", sr, audio.shape[1] if audio.ndim == 2 else 1, subtype, format="WAV") as f:
+                if track is not None:  # RIFF INFO: INAM, IART, ICMT, ISFT
+                    f.title, f.artist, f.software = track.title, track.artist, track.generator
+                    f.comment = ai_label(track)
+                f.write(audio)
+        if track is not None:
+            tag_file(tmp, track)
+
+
+def ai_label(track: Track) -> str:
+    return f"AI-generated with {track.generator}: synthetic voices and beat"
+
+
+ID3_KEYS = {"C": "C", "C#": "C#", "D": "D", "Eb": "Eb", "E": "E", "F": "F", "F#": "F#", "G": "G", "Ab": "Ab",
+            "A": "A", "Bb": "Bb", "B": "B"}
+
+
+def _id3_key(key: str) -> str:
+    """"A minor" -> "Am" (ID3 TKEY: up to three characters, 'm' for minor)."""
+    parts = key.split()
+    if not parts or parts[0] not in ID3_KEYS:
+        return ""
+    return ID3_KEYS[parts[0]] + ("m" if len(parts) > 1 and parts[1] == "minor" else "")
+
+
+def tag_file(path: Path, track: Track) -> None:
+    """ID3v2.4 tags (mutagen) on an MP3 or inside a WAV: title, artist (the characters), BPM, key,
+    the lyrics (USLT), the syllable-timed lyrics (SYLT, milliseconds, so players show them in time)
+    and the AI label (TXXX:AI_GENERATED, and the encoder field)."""
+    from mutagen.id3 import ID3, SYLT, TBPM, TIT2, TKEY, TPE1, TSSE, TXXX, USLT
+    from mutagen.mp3 import MP3
+    from mutagen.wave import WAVE
+
+    audio = MP3(path) if Path(path).suffix == ".mp3" else WAVE(path)
+    if audio.tags is None:
+        audio.add_tags()
+    tags: ID3 = audio.tags
+    lang = "zho" if track.lang == "zh" else "eng"
+    tags.add(TIT2(encoding=3, text=track.title))
+    tags.add(TPE1(encoding=3, text=track.artist))
+    tags.add(TBPM(encoding=3, text=str(int(round(track.bpm)))))
+    if _id3_key(track.key):
+        tags.add(TKEY(encoding=3, text=_id3_key(track.key)))
+    tags.add(USLT(encoding=3, lang=lang, desc="", text="\n".join(ln.text for ln in track.lines)))
+    sylt = []
+    for ln in track.lines:
+        for w in ln.words:
+            for k, syl in enumerate(w.syllables):
+                lead = " " if k == 0 and sylt else ""
+                sylt.append((lead + syl.text, int(round(syl.start * 1000))))
+    tags.add(SYLT(encoding=3, lang=lang, format=2, type=1, desc="", text=sylt))
+    tags.add(TXXX(encoding=3, desc="AI_GENERATED", text=ai_label(track)))
+    tags.add(TSSE(encoding=3, text=track.generator))
+    audio.save()
 
 
 def write_text(path: Path, text: str) -> None:
@@ -71,14 +125,15 @@ def timings_json(track: Track) -> str:
 def write_track(track: Track, out_dir: Path, formats: tuple[str, ...] = ("wav",)) -> list[Path]:
     out_dir = Path(out_dir)
     written = []
-    for name, audio in (("mix", track.mix), ("vocals", track.vocals), ("beat", track.beat)):
+    for name, audio in (("mix", track.mix), ("vocals", track.vocals), ("beat", track.beat), *track.parts.items()):
         p = out_dir / f"{name}.wav"
         # Stems are pre-limiter (they sum to the mix before its limiter): float keeps their peaks.
-        write_audio(p, audio, track.sample_rate, "PCM_16" if name == "mix" else "FLOAT")
+        write_audio(p, audio, track.sample_rate, "PCM_16" if name == "mix" else "FLOAT",
+                    track if name == "mix" else None)
         written.append(p)
     if "mp3" in formats:
         p = out_dir / "mix.mp3"
-        write_audio(p, track.mix, track.sample_rate)
+        write_audio(p, track.mix, track.sample_rate, track=track)
         written.append(p)
     if track.midi is not None:
         p = out_dir / "beat.mid"

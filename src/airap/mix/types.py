@@ -42,6 +42,17 @@ class Stems:
     mix: np.ndarray  # float32 [n, 2], mastered
     vocals: np.ndarray  # float32 [n, 2], the vocal's share of the mix
     beat: np.ndarray  # float32 [n, 2], the beat's share
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # the beat's own stems (drums, bass, music)
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    """A section of the song on its timeline (the beat's form)."""
+    name: str
+    kind: str
+    start: float
+    end: float
+    bars: int
 
 
 @dataclass
@@ -57,6 +68,22 @@ class Track:
     title: str = "untitled"
     midi: object | None = None  # pretty_midi.PrettyMIDI of the generated beat
     warnings: list[str] = field(default_factory=list)
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # the beat's stems: drums, bass, music
+    sections: list[SectionSpan] = field(default_factory=list)
+    style: str = ""  # the beat style, or "upload"
+    key: str = ""  # e.g. "A minor" (generated beats)
+    lang: str = "en"  # the lyrics' main language
+    generator: str = "airap"  # name and version of what made it: the AI label every file carries
+
+    @property
+    def artist(self) -> str:
+        """The characters who rap it, lead voices first."""
+        names: list[str] = []
+        for ln in self.lines:
+            for v in (ln.voice, *ln.crew):
+                if v and v not in names:
+                    names.append(v)
+        return ", ".join(names) or "airap"
 
     @property
     def duration(self) -> float:
@@ -65,8 +92,12 @@ class Track:
     def timings_dict(self) -> dict:
         r = lambda t: round(float(t), 4)  # noqa: E731
         return {
-            "title": self.title, "bpm": round(self.bpm, 3), "sample_rate": self.sample_rate,
-            "duration": r(self.duration),
+            "title": self.title, "artist": self.artist, "bpm": round(self.bpm, 3), "key": self.key,
+            "style": self.style, "sample_rate": self.sample_rate, "duration": r(self.duration),
+            "generator": {"name": self.generator, "ai_generated": True,
+                          "label": f"AI-generated with {self.generator}: synthetic voices and beat"},
+            "sections": [{"name": s.name, "kind": s.kind, "start": r(s.start), "end": r(s.end), "bars": s.bars}
+                         for s in self.sections],
             "beats": [r(b) for b in self.beats], "downbeats": [r(b) for b in self.downbeats],
             "lines": [{
                 "text": ln.text, "section": ln.section, "flow": ln.flow, "voice": ln.voice, "crew": list(ln.crew),

@@ -18,7 +18,7 @@ __all__ = ["parse_lyrics", "analyze_line", "Song", "Line", "Word", "Syllable", "
 MAX_LINES = 200
 MAX_LINE_CHARS = 400
 MAX_SYLLABLES_PER_LINE = 96
-SECTION_RE = re.compile(r"^\s*\[([A-Za-z0-9 _-]{1,32})\]\s*$")
+SECTION_RE = re.compile(r"^\s*\[([\w .-]{1,32})\]\s*$")
 
 
 def analyze_line(text: str, lang: str = "auto", section: str = "verse", flow: str | None = None,
@@ -50,16 +50,23 @@ def analyze_line(text: str, lang: str = "auto", section: str = "verse", flow: st
     return Line(text=one_line(text, MAX_LINE_CHARS), words=tuple(words), section=section, flow=flow, voice=voice, crew=crew), warnings
 
 
-def _plain_lines(text: str) -> list[tuple[str, str]]:
-    section = "verse"
+def _plain_lines(text: str, warnings: list[str]) -> tuple[list[tuple[str, str]], bool]:
+    """(section, line) rows of plain lyrics, and whether any ``[section]`` tag was given."""
+    section, tagged, empty = "verse", False, None
     out = []
     for raw in text.splitlines():
         m = SECTION_RE.match(raw)
         if m:
-            section = m.group(1).strip().lower()
+            if empty is not None:
+                warnings.append(f"section {empty!r} has no lines: skipped")
+            section, tagged = m.group(1).strip().lower(), True
+            empty = section
         elif raw.strip():
             out.append((section, raw))
-    return out
+            empty = None
+    if empty is not None:
+        warnings.append(f"section {empty!r} has no lines: skipped")
+    return out, tagged
 
 
 def parse_lyrics(text: str, lang: str = "auto") -> Song:
@@ -70,17 +77,21 @@ def parse_lyrics(text: str, lang: str = "auto") -> Song:
         raise InputError("lyrics are empty: write at least one line")
     meta: dict = {}
     rows: list[SheetRow]
+    warnings: list[str] = []
     if is_sheet(text):
         meta, rows = parse_sheet(load_sheet(text))
         lang = meta.get("lang") or lang
         if lang not in ("auto", "en", "zh"):
             raise InputError(f"song sheet: unknown language {lang[:20]!r}: use auto, en or zh")
     else:
-        rows = [SheetRow(sec, line, None, None) for sec, line in _plain_lines(text)]
+        plain, tagged = _plain_lines(text, warnings)
+        rows = [SheetRow(sec, line, None, None) for sec, line in plain]
+        meta = {"tagged": tagged}
     if len(rows) > MAX_LINES:
         raise InputError(f"lyrics have {len(rows)} lines (max {MAX_LINES}): split the song")
     song = Song(lines=[], title=meta.get("title") or "untitled", bpm=meta.get("bpm"),
-                beat=meta.get("beat"), voice=meta.get("voice"), flow=meta.get("flow"))
+                beat=meta.get("beat"), voice=meta.get("voice"), flow=meta.get("flow"),
+                tagged=bool(meta.get("tagged")), warnings=warnings + meta.get("warnings", []))
     for section, raw, flow, voice, crew in rows:
         if len(raw) > MAX_LINE_CHARS:
             raise InputError(f"a line has {len(raw)} characters (max {MAX_LINE_CHARS}): {raw[:40]!r}...")

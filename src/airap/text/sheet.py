@@ -121,10 +121,14 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
     sections = data.get("sections") or []
     if not isinstance(sections, list):
         raise InputError("song sheet: 'sections' must be a list")
+    warnings: list[str] = []
     for sec in sections:
-        if not isinstance(sec, dict) or not isinstance(sec.get("lines"), list):
+        if not isinstance(sec, dict) or not isinstance(sec.get("lines") or [], list):
             raise InputError("song sheet: each section needs a 'lines' list")
         name = one_line(_scalar_text(sec.get("name", "verse"), "a section's 'name'"), 32).lower() or "verse"
+        if not sec.get("lines"):
+            warnings.append(f"section {name!r} has no lines: skipped")
+            continue
         for item in sec["lines"]:
             item = item if isinstance(item, dict) else {"text": item}
             voice, crew = _voices(item.get("voice", sec.get("voice")))
@@ -135,4 +139,6 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
         _name(meta[key], f"'{key}'")
     meta["title"] = one_line(_scalar_text(meta["title"], "'title'"), MAX_TITLE_CHARS) or "untitled"
     _scalar_text(data.get("machine_written"), "'machine_written'")  # set by `airap write`: who drafted it
+    meta["warnings"] = warnings
+    meta["tagged"] = "sections" in data and "lines" not in data
     return meta, rows

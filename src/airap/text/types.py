@@ -89,4 +89,5 @@ class Song:
     beat: str | None = None
     voice: str | None = None
     flow: str | None = None
+    tagged: bool = False  # the lyrics name their sections (else the beat picks a default form)
     warnings: list[str] = field(default_factory=list)
