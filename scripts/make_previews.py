@@ -31,7 +31,10 @@ def main():
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
+    ap.add_argument("--beats", action="store_true", help="only the beat styles' 10-second previews")
     a = ap.parse_args()
+    if a.beats:
+        return beat_previews()
     OUT.mkdir(parents=True, exist_ok=True)
     renderer = Renderer("kokoro", threads=2)
     for v in catalog.VOICES.values():
@@ -46,6 +49,27 @@ def main():
         print(v.name, f"{(OUT / f'{v.name}.mp3').stat().st_size // 1000} kB")
     for stale in OUT.glob("*.mp3"):
         if stale.stem not in catalog.VOICES:
+            stale.unlink()
+
+
+def beat_previews():
+    """data/previews/beats/<style>.mp3: each style's verse end, fill, drop and hook, 10 s, stereo."""
+    from scipy import signal
+
+    from airap import catalog
+    from airap.beat import preview_beat
+    from airap.mix.chain import master
+
+    out = OUT / "beats"
+    out.mkdir(parents=True, exist_ok=True)
+    for style in catalog.STYLES.values():
+        clip, _ = master(preview_beat(style, seed=1), 44100)
+        y = signal.resample_poly(clip, 1, 2, axis=0).astype(np.float32)
+        sf.write(out / f"{style.name}.mp3", y, PREVIEW_RATE, format="MP3", subtype="MPEG_LAYER_III",
+                 compression_level=0.9)
+        print(style.name, f"{(out / f'{style.name}.mp3').stat().st_size // 1000} kB")
+    for stale in out.glob("*.mp3"):
+        if stale.stem not in catalog.STYLES:
             stale.unlink()
 
 

@@ -20,7 +20,7 @@ from .arrange import (
     section_starts,
     song_sections,
 )
-from .backing import Backing, backing_beat, backing_sections, generated_backing, uploaded_backing
+from .backing import Backing, backing_beat, backing_sections, generated_backing, preview_beat, uploaded_backing
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .styles import BeatStyle, DrumBar
@@ -28,6 +28,6 @@ from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumenta
 
 __all__ = ["Arrangement", "AudioHeader", "Backing", "BarPlan", "Beat", "BeatGrid", "BeatStyle", "DrumBar", "OUTRO_BARS",
            "PHRASE_BARS", "SECTION_KINDS", "Section", "UploadCaps", "arrange", "backing_beat", "backing_sections",
-           "generate_beat", "generated_backing", "label_lines", "load_instrumental", "probe_instrumental",
+           "generate_beat", "generated_backing", "preview_beat", "label_lines", "load_instrumental", "probe_instrumental",
            "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat",
            "uploaded_backing"]

@@ -65,14 +65,14 @@ LAYERS = {
 class BarPlan:
     bar: int
     section: Section
-    role: str  # "groove" | "answer" | "turnaround" | "fill" | "breakdown" | "intro"
+    role: str  # "groove" | "answer" | "turnaround" | "fill" | "drop" | "breakdown" | "intro"
     drums: DrumBar  # what the kit plays, variations already applied
     layers: Layers
     comp: bool  # chords in the style's comp rhythm (answer phrases) instead of held
     lead: bool
     counter: bool
     crash: bool  # a crash on the downbeat (a section starts)
-    drop_last_beat: bool  # one beat of silence before a hook
+    drop_last_beat: bool  # the drums and the bass stop for the last beat before a hook
     octave_jump: bool  # the bass's last note an octave up (turnarounds)
 
 
@@ -190,7 +190,9 @@ def arrange(style: BeatStyle, sections: tuple[Section, ...], seed: int) -> Arran
         for i in range(sec.bars):
             last = i == sec.bars - 1
             into_hook = last and nxt is not None and nxt.kind == "hook"
-            if sec.kind == "intro":
+            if into_hook:  # the groove, then the drop: no fill, so the hook lands on a clean cut
+                role = "drop"
+            elif sec.kind == "intro":
                 role = "fill" if last else "intro"
             elif sec.kind == "bridge":
                 role = "fill" if last and nxt is not None else "breakdown"
@@ -201,9 +203,13 @@ def arrange(style: BeatStyle, sections: tuple[Section, ...], seed: int) -> Arran
             else:
                 role = "groove" if (i // PHRASE_BARS) % 2 == 0 else "answer"
             drums = {"fill": style.fill, "breakdown": style.breakdown, "answer": style.answer}.get(role, style.groove)
+            if role == "drop" and sec.kind in ("intro", "bridge"):
+                drums = style.breakdown if sec.kind == "bridge" else _hats_only(style.groove)
+            elif role == "drop" and (i // PHRASE_BARS) % 2:
+                drums = style.answer
             if role == "turnaround":
                 drums = _turnaround(style.answer if (i // PHRASE_BARS) % 2 else style.groove, style, rng)
-            if role in ("groove", "answer", "turnaround"):
+            if role in ("groove", "answer", "turnaround", "drop"):
                 if style.ghost_notes:
                     drums = _ghosts(drums, rng)
                 if style.hat_rolls:

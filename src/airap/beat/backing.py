@@ -59,3 +59,21 @@ def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ..
     arrangement = arrange(style, sections, seed)
     return generate_beat(style, backing.grid.first_bars(arrangement.end_bar), arrangement, seed=seed,
                          sample_rate=sample_rate)
+
+
+PREVIEW_SECONDS = 10.0
+
+
+def preview_beat(style: BeatStyle, seed: int = 1, sample_rate: int = 44100, seconds: float = PREVIEW_SECONDS) -> np.ndarray:
+    """A ``seconds`` clip of ``style`` that shows what it does: the end of a verse, the fill and the
+    drop, and the hook landing (40 % in), with short fades. Float32 stereo."""
+    grid = BeatGrid.regular(style.default_bpm, 2 * PHRASE_BARS + 1, swing=style.swing)
+    sections = (Section("verse", "verse", 0, PHRASE_BARS), Section("hook", "hook", PHRASE_BARS, PHRASE_BARS))
+    beat = generate_beat(style, grid, arrange(style, sections, seed), seed=seed, sample_rate=sample_rate)
+    hook = grid.slot_time(PHRASE_BARS, 0)
+    start = max(0.0, hook - 0.4 * seconds)
+    clip = beat.audio[int(start * sample_rate): int((start + seconds) * sample_rate)].copy()
+    fade = int(0.3 * sample_rate)
+    clip[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)[:, None]
+    clip[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)[:, None]
+    return clip

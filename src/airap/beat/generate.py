@@ -29,9 +29,16 @@ NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 TAIL_SECONDS = 2.0  # the final hit rings out this long
 HAT_JITTER_S = 0.003  # hats (only) lean up to 3 ms either side: humanised, the kick and snare stay exact
 VELOCITY_JITTER = 6  # +- MIDI velocity on every drum hit
-INTRO_LOWPASS_HZ = 900.0  # the intro's music, muffled until the verse lands
+# The music's low-pass per section kind: muffled in the intro and the bridge, darker under a verse
+# (room for the voice), open in the hook, which is what makes a hook sound bigger for its whole length.
+MUSIC_LOWPASS_HZ = {"intro": 900.0, "bridge": 900.0, "verse": 2500.0}
 CRASH, KICK, CLOSED_HAT, OPEN_HAT = 49, 36, 42, 46
 STEP_VELOCITY = {"x": 0, "X": 12, "o": -45, "r": -12}  # relative to the style's drum velocity
+# Stem balance, LU relative to the drums (BS.1770 loudness of each stem over the song): soundfont
+# patches and the 808 come out 20 dB apart raw. Set by ear on the nine styles' previews: the 808 is a
+# lead voice in its styles, a GM bass sits under the kit, the music stays behind both.
+STEM_LEVELS_LU = {"808": -3.0, "gm": -6.0, "music": -5.0}
+DRUMS_LUFS = -20.0  # the drum stem's loudness: headroom for the sum before the master
 
 
 @dataclass
@@ -114,7 +121,8 @@ def beat_midi(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement, seed: 
     pm = pretty_midi.PrettyMIDI(initial_tempo=grid.bpm)
     tracks = {name: pretty_midi.Instrument(program=prog, is_drum=name == "drums", name=name) for name, prog in
               (("drums", 0), ("bass", style.bass_program), ("chords", style.chord_program),
-               ("lead", style.lead_program), ("counter", style.counter_program or 0))}
+               ("lead", style.lead_program), ("counter", style.counter_program or 0),
+               ("layer", style.hook_layer_program))}
     bass_notes: list[_Note] = []
     kicks: list[float] = []
 
@@ -151,13 +159,19 @@ def beat_midi(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement, seed: 
                 if voice == "kick":
                     kicks.append(step_t[s])
         if bp.layers.bass:
-            bass_notes += _bass_bar(style, bp, step_t, chord[0] - 12, chord_tones(root, next_degree)[0] - 12)
+            notes = _bass_bar(style, bp, step_t, chord[0] - 12, chord_tones(root, next_degree)[0] - 12)
+            if style.bass == "gm" and bp.section.kind == "hook":  # fuller: doubled an octave up
+                notes += [_Note(n.pitch + 12, n.start, n.end, 70) for n in notes]
+            bass_notes += notes
         _chords(add, style, bp, step_t, chord)
         if bp.lead:
             for s, length, note in melody[b % len(melody)]:
                 if bp.drop_last_beat and s >= 12:
                     continue
                 add("lead", note, step_t[s], step_t[min(STEPS, s + length)] - 0.02, style.chord_velocity + 18)
+        if bp.section.kind in ("hook", "outro"):  # the hook is bigger: its chords held an octave up
+            for tone in chord[:3]:
+                add("layer", tone + 24, step_t[0], step_t[STEPS] - 0.03, style.chord_velocity)
         if bp.counter:
             for half, tone in ((0, chord[1]), (8, chord[2])):
                 add("counter", tone + 12, step_t[half], step_t[half + 8] - 0.03, style.chord_velocity + 5)
@@ -199,7 +213,7 @@ def _bass_bar(style: BeatStyle, bp: BarPlan, step_t: list[float], root: int, nex
 
 def _chords(add, style: BeatStyle, bp: BarPlan, step_t: list[float], chord: list[int]) -> None:
     vel = style.chord_velocity + (6 if bp.section.kind == "hook" else 0)
-    last = 12 if bp.drop_last_beat else STEPS
+    last = STEPS  # the chords ring through the drop: only the drums and the bass stop
     if style.arpeggio:
         order = [0, 1, 2, 3, 2, 1, 2, 3]
         for i, s in enumerate(range(0, last, 2)):
@@ -302,15 +316,27 @@ def _reverse_cymbal(sample_rate: int, soundfont_path: str) -> np.ndarray:
     return (hit[::-1] * fade).astype(np.float32)
 
 
-def _gate(stems: dict[str, np.ndarray], t0: float, t1: float, sample_rate: int) -> None:
-    """Silence [t0, t1) in every stem with 5 ms ramps (the drop before a hook)."""
+def _balance(stems: dict[str, np.ndarray], sample_rate: int, bass_lu: float) -> None:
+    """Scale each stem, in place, to its loudness relative to the drums (STEM_LEVELS_LU)."""
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(sample_rate)
+    targets = {"drums": DRUMS_LUFS, "bass": DRUMS_LUFS + bass_lu, "music": DRUMS_LUFS + STEM_LEVELS_LU["music"]}
+    for name, y in stems.items():
+        loud = meter.integrated_loudness(y) if len(y) > 0.4 * sample_rate else float("-inf")
+        if np.isfinite(loud):
+            y *= np.float32(10 ** ((targets[name] - loud) / 20))
+
+
+def _gate(stems: list[np.ndarray], t0: float, t1: float, sample_rate: int) -> None:
+    """Silence [t0, t1) in the given stems with 5 ms ramps (the drop before a hook)."""
     ramp = int(0.005 * sample_rate)
     i0, i1 = int(round(t0 * sample_rate)), int(round(t1 * sample_rate))
     g = np.ones(i1 - i0 + ramp, np.float32)
     g[:ramp] = np.linspace(1, 0, ramp)
     g[ramp:i1 - i0] = 0.0
     g[i1 - i0:] = np.linspace(0, 1, ramp)
-    for y in stems.values():
+    for y in stems:
         seg = y[i0:i0 + len(g)]
         seg *= g[: len(seg), None]
 
@@ -338,23 +364,26 @@ def generate_beat(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement | N
     n = int(duration * sample_rate)
     by_name = {inst.name: inst for inst in pm.instruments}
     drums = render_midi([by_name["drums"]], sample_rate, duration)
-    music = render_midi([by_name[k] for k in ("chords", "lead", "counter") if k in by_name], sample_rate, duration)
+    music = render_midi([by_name[k] for k in ("chords", "lead", "counter", "layer") if k in by_name], sample_rate,
+                        duration)
     if style.bass == "808":
         bass = synth_808(bass_notes, sample_rate, n)
     else:
         bass = render_midi([by_name["bass"]], sample_rate, duration)
     stems = {"drums": drums, "bass": bass, "music": music}
+    _balance(stems, sample_rate, STEM_LEVELS_LU[style.bass])
     for sec in arrangement.sections:
-        if sec.kind in ("intro", "bridge"):
+        if sec.kind in MUSIC_LOWPASS_HZ:
             _lowpass(music, grid.slot_time(sec.first_bar, 0), grid.slot_time(sec.first_bar + sec.bars, 0),
-                     sample_rate, INTRO_LOWPASS_HZ)
+                     sample_rate, MUSIC_LOWPASS_HZ[sec.kind])
     swell = _reverse_cymbal(sample_rate, soundfont())
     for bp in arrangement.bars:
         if bp.drop_last_beat:
             hook = grid.slot_time(bp.bar + 1, 0)
-            _gate(stems, grid.slot_time(bp.bar, 12), hook, sample_rate)
+            _gate([drums, bass], grid.slot_time(bp.bar, 12), hook, sample_rate)
             i1 = int(round(hook * sample_rate))
-            piece = swell[-min(len(swell), i1):]
+            beat_len = int(round((hook - grid.slot_time(bp.bar, 12)) * sample_rate))
+            piece = swell[-min(len(swell), i1, beat_len):]  # the swell fills the dropped beat, no more
             music[i1 - len(piece):i1] += 0.5 * piece
     audio = drums + bass + music
     return Beat(audio=audio, sample_rate=sample_rate, grid=grid, midi=pm, style=style.name, stems=stems,

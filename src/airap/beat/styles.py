@@ -50,6 +50,7 @@ class BeatStyle:
     lead_scale: tuple[int, ...] = (0, 2, 3, 5, 7, 8, 10)  # semitones over the key's root
     lead_sections: tuple[str, ...] = ("hook",)  # section kinds the lead plays in
     counter_program: int | None = None  # a sustained second line in hooks (the erhu of 中国风)
+    hook_layer_program: int = 48  # the hook's extra layer: its chords held an octave up (GM strings)
     arpeggio: bool = False  # chords broken into 8th notes (guitar-led styles)
     hat_rolls: bool = False  # trap/drill rolls, placed anew in every bar by the seed
     ghost_notes: bool = False  # soft snare ghosts, placed anew in every bar by the seed

@@ -60,11 +60,14 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     v = np.zeros(n, np.float32) if vocal.ndim == 1 else np.zeros((n, 2), np.float32)
     v[: len(vocal)] = vocal_chain(vocal.astype(np.float32), sr)[:n]
     parts: dict[str, np.ndarray] = {}
-    if beat_stems:
+    if beat_stems:  # our own copies, processed in place from here on (each is a 50 MB array a song)
         parts = {k: _stereo(y, n) for k, y in beat_stems.items()}
         if "bass" in parts and len(kick_times):
-            parts["bass"] = apply_gain(parts["bass"], kick_sidechain_gain(kick_times, sr, n, BASS_SIDECHAIN_DB))
-        b = sum(parts.values())
+            apply_gain(parts["bass"], kick_sidechain_gain(kick_times, sr, n, BASS_SIDECHAIN_DB), inplace=True)
+        b = parts["drums"].copy()
+        for k, y in parts.items():
+            if k != "drums":
+                b += y
     else:
         b = _stereo(beat.astype(np.float32), n)
     sung = block_peak(v) > 1e-3
@@ -72,9 +75,13 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     if v_rms > 0 and b_rms > 0:
         v *= np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms)
     duck = duck_gain(v, sr, n, duck_db)
-    b = apply_gain(b, duck)
+    apply_gain(b, duck, inplace=True)
     mix = b + (v[:, None] if v.ndim == 1 else v)
-    out, gain = master(mix, sr)
+    out, gain = master(mix, sr, inplace=True)
     g = np.float32(gain)
-    stems = {k: apply_gain(y, duck * g) for k, y in parts.items()}
-    return Stems(mix=out, vocals=_stereo(v * g, n), beat=b * g, parts=stems)
+    duck *= g
+    for y in parts.values():
+        apply_gain(y, duck, inplace=True)
+    b *= g
+    v *= g
+    return Stems(mix=out, vocals=_stereo(v, n), beat=b, parts=parts)
