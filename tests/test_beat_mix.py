@@ -49,3 +49,66 @@ def test_master_hits_loudness_and_true_peak():
     assert mix.shape == v.shape == b.shape
     assert abs(pyloudnorm.Meter(sr).integrated_loudness(mix) + 14) < 0.5
     assert true_peak_db(mix, sr) <= -0.95
+
+
+def _music(sr: int, seconds: float, seed: int = 0) -> np.ndarray:
+    """A loud, band-limited stereo test mix: bass, chords and noise bursts (hats)."""
+    from scipy import signal
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    tone = 0.4 * np.sin(2 * np.pi * 55 * t) + 0.2 * np.sin(2 * np.pi * 330 * t) * (np.sin(2 * np.pi * 1.5 * t) > 0)
+    hats = signal.sosfilt(signal.butter(4, [6000, 15000], "bandpass", fs=sr, output="sos"), rng.standard_normal(len(t)))
+    hats *= (np.sin(2 * np.pi * 4 * t) > 0.9) * 0.6
+    left, right = tone + hats, tone + np.roll(hats, 37)
+    return np.stack([left, right], axis=1).astype(np.float32)
+
+
+def test_our_loudness_and_true_peak_match_the_references():
+    import pyloudnorm
+
+    from airap.mix.chain import block_peak, gated_loudness, hop_energy, k_weighted, loudness_blocks, true_peak_blocks
+
+    sr = 44100
+    y = _music(sr, 8.0)
+    ours = gated_loudness(hop_energy(loudness_blocks(k_weighted(y, sr)), sr))
+    assert abs(ours - pyloudnorm.Meter(sr).integrated_loudness(y)) < 0.01
+    est = 20 * np.log10(true_peak_blocks(y, 0.0).max())
+    assert abs(est - true_peak_db(y, sr)) < 0.2 and est >= 20 * np.log10(block_peak(y).max())
+
+
+def test_master_limits_a_hot_mix_and_hits_loudness():
+    import pyloudnorm
+
+    from airap.mix.chain import master
+
+    sr = 44100
+    y = 3.0 * _music(sr, 10.0, seed=1)  # clipping-hot input
+    out, gain = master(y, sr)
+    assert abs(pyloudnorm.Meter(sr).integrated_loudness(out) + 14) < 0.3
+    assert true_peak_db(out, sr) <= -1.0 and 0 < gain < 1
+
+
+def test_deesser_turns_down_hiss_not_vowels():
+    from scipy import signal
+
+    from airap.mix.chain import HOP, deess_db
+
+    sr = 44100
+    t = np.arange(sr) / sr
+    vowel = 0.3 * np.sin(2 * np.pi * 180 * t) * (t < 0.5)
+    hiss = signal.sosfilt(signal.butter(4, 5000, "highpass", fs=sr, output="sos"),
+                          np.random.default_rng(0).standard_normal(sr)) * 0.3 * (t >= 0.5)
+    cut = deess_db((vowel + hiss).astype(np.float32), sr)
+    mid = len(cut) // 2
+    assert cut[mid // 2] == 0.0 and cut[mid + mid // 2] < -3.0
+    assert len(cut) == -(-sr // HOP)
+
+
+def test_bass_ducks_under_every_kick():
+    from airap.mix.chain import HOP, kick_sidechain_gain
+
+    sr = 44100
+    g = kick_sidechain_gain([0.5, 1.0], sr, sr * 2, depth_db=6.0)
+    at = lambda s: g[int(s * sr)]  # noqa: E731
+    assert at(0.25) > 0.99 and at(0.5 + 2 * HOP / sr) < 0.6 and at(0.95) > 0.95 and at(1.0 + 2 * HOP / sr) < 0.6

@@ -98,6 +98,8 @@ def test_browser_click_through(keyed_server, tmp_path):
     result and the previews through signed links (an <audio> element cannot send a header)."""
     from playwright.sync_api import sync_playwright
 
+    from airap import catalog
+
     server = keyed_server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
@@ -119,6 +121,16 @@ def test_browser_click_through(keyed_server, tmp_path):
         first.locator(".play").click()  # a preview plays (shipped clip)
         page.wait_for_function("document.querySelector('#preview-audio').currentTime > 0.2", timeout=20_000)
         assert first.get_attribute("aria-checked") == "true" and page.inner_text("#voice-name") == name
+        # the beat picker: every style, its description and BPM, a 10-second preview
+        assert page.locator("#beat option").count() == len(catalog.STYLES)
+        page.select_option("#beat", "guofeng")
+        assert "中国风" in page.inner_text("#beat-about")
+        assert page.input_value("#bpm") == str(catalog.get_style("guofeng").default_bpm)
+        page.evaluate("document.querySelector('#preview-audio').pause()")
+        page.click("#beat-play")
+        page.wait_for_function("document.querySelector('#preview-audio').src.includes('/v1/beats/guofeng/preview')"
+                               " && document.querySelector('#preview-audio').currentTime > 0.2", timeout=20_000)
+        page.select_option("#beat", "boom-bap")
         # the lyrics studio: rhymes coloured behind the box as you type, scheme letters, suggestions on click
         page.fill("#lyrics", "I got the hot sauce\nyou got the lot, boss")
         page.wait_for_selector("#lyrics-backdrop mark.end")

@@ -79,6 +79,10 @@ def test_lists_come_from_the_catalogue(client):
     assert all(v["preview"] == f"/v1/voices/{v['name']}/preview" for v in voices)
     beats = client.get("/v1/beats").json()
     assert [b["name"] for b in beats["beats"]] == list(catalog.STYLES)
+    for b in beats["beats"]:  # every style's preview is shipped and served
+        clip = client.get(b["preview"])
+        assert clip.status_code == 200 and clip.headers["content-type"] == "audio/mpeg" and len(clip.content) > 20_000
+    assert client.get("/v1/beats/nope/preview").status_code == 404
     assert [f["name"] for f in beats["flows"]] == list(catalog.FLOWS)
 
 

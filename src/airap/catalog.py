@@ -389,6 +389,14 @@ def preview_path(name: str):
     return path if path.is_file() else None
 
 
+def beat_preview_path(name: str):
+    """The shipped 10-second preview of a beat style (scripts/make_previews.py --beats), or None."""
+    from importlib import resources
+
+    path = resources.files("airap") / "data" / "previews" / "beats" / f"{name}.mp3"
+    return path if path.is_file() else None
+
+
 def voice_rows(engine: str | None = None) -> list[dict]:
     """The cast (or an engine's voices) as the CLI and the API list them."""
     rows = []

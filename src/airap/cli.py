@@ -104,14 +104,15 @@ def cmd_voices(args) -> int:
 
 
 def cmd_beats(args) -> int:
-    rows = [{"name": s.name, "default_bpm": s.default_bpm, "description": s.description}
-            for s in catalog.STYLES.values()]
+    rows = [{"name": s.name, "default_bpm": s.default_bpm, "bpm_range": list(s.bpm_range),
+             "description": s.description} for s in catalog.STYLES.values()]
     flows = [{"name": t.name, "description": t.description} for t in catalog.FLOWS.values()]
     if args.json:
         print(json.dumps({"beats": rows, "flows": flows}))
     else:
         for r in rows:
-            print(f"{r['name']:<10} {r['default_bpm']:>3} BPM  {r['description']}")
+            lo, hi = r["bpm_range"]
+            print(f"{r['name']:<13} {r['default_bpm']:>3} BPM ({lo}-{hi})  {r['description']}")
         print("\nflows:")
         for f in flows:
             print(f"{f['name']:<12} {f['description']}")

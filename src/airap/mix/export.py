@@ -42,8 +42,11 @@ def write_audio(path: Path, audio: np.ndarray, sr: int, subtype: str = "PCM_16",
                     f.title, f.artist, f.software = track.title, track.artist, track.generator
                     f.comment = ai_label(track)
                 f.write(audio)
-        if track is not None:
-            tag_file(tmp, track)
+        if track is not None and not tag_file(tmp, track) and TAGS_MISSING not in track.warnings:
+            track.warnings.append(TAGS_MISSING)
+
+
+TAGS_MISSING = "mix files carry no ID3 tags (install the optional tags extra: pip install 'airap[tags]')"
 
 
 def ai_label(track: Track) -> str:
@@ -62,13 +65,16 @@ def _id3_key(key: str) -> str:
     return ID3_KEYS[parts[0]] + ("m" if len(parts) > 1 and parts[1] == "minor" else "")
 
 
-def tag_file(path: Path, track: Track) -> None:
+def tag_file(path: Path, track: Track) -> bool:
     """ID3v2.4 tags (mutagen) on an MP3 or inside a WAV: title, artist (the characters), BPM, key,
     the lyrics (USLT), the syllable-timed lyrics (SYLT, milliseconds, so players show them in time)
     and the AI label (TXXX:AI_GENERATED, and the encoder field)."""
-    from mutagen.id3 import ID3, SYLT, TBPM, TIT2, TKEY, TPE1, TSSE, TXXX, USLT
-    from mutagen.mp3 import MP3
-    from mutagen.wave import WAVE
+    try:  # the optional "tags" extra (GPL-2.0+): without it the RIFF INFO and timings.json carry the label
+        from mutagen.id3 import ID3, SYLT, TBPM, TIT2, TKEY, TPE1, TSSE, TXXX, USLT
+        from mutagen.mp3 import MP3
+        from mutagen.wave import WAVE
+    except ImportError:
+        return False
 
     audio = MP3(path) if Path(path).suffix == ".mp3" else WAVE(path)
     if audio.tags is None:
@@ -85,12 +91,13 @@ def tag_file(path: Path, track: Track) -> None:
     for ln in track.lines:
         for w in ln.words:
             for k, syl in enumerate(w.syllables):
-                lead = " " if k == 0 and sylt else ""
+                lead = ("\n" if w is ln.words[0] else " ") if k == 0 and sylt else ""
                 sylt.append((lead + syl.text, int(round(syl.start * 1000))))
     tags.add(SYLT(encoding=3, lang=lang, format=2, type=1, desc="", text=sylt))
     tags.add(TXXX(encoding=3, desc="AI_GENERATED", text=ai_label(track)))
     tags.add(TSSE(encoding=3, text=track.generator))
     audio.save()
+    return True
 
 
 def write_text(path: Path, text: str) -> None:

@@ -246,11 +246,21 @@ async def voice_preview(name: str, request: Request):
     return FileResponse(safe_file(svc.store.folder(job.id), "mix.mp3"), media_type="audio/mpeg")
 
 
-@api.get("/v1/beats", summary="beat styles and flow templates")
-async def beats():
-    return {"beats": [{"name": s.name, "default_bpm": s.default_bpm, "description": s.description}
+@api.get("/v1/beats", summary="beat styles (with a 10-second preview each) and flow templates")
+async def beats(request: Request):
+    link = _link(request)
+    return {"beats": [{"name": s.name, "default_bpm": s.default_bpm, "bpm_range": list(s.bpm_range),
+                       "description": s.description, "preview": link(f"/v1/beats/{s.name}/preview")}
                       for s in catalog.STYLES.values()],
             "flows": [{"name": t.name, "description": t.description} for t in catalog.FLOWS.values()]}
+
+
+@api.get("/v1/beats/{name}/preview", summary="a 10-second preview of a beat style (shipped with the package)")
+async def beat_preview(name: str):
+    shipped = catalog.beat_preview_path(name) if name in catalog.STYLES else None
+    if shipped is None:
+        return error(404, "not_found", "no such beat style")
+    return FileResponse(str(shipped), media_type="audio/mpeg")
 
 
 def _analysis(req: AnalyzeRequest) -> dict:

@@ -68,6 +68,22 @@ async function loadLists() {
   $("voice-name").textContent = "auto (the lyrics' language picks a native voice)";
   const b = await api("/v1/beats");
   $("beat").innerHTML = b.beats.map((s) => `<option value="${s.name}">${s.name}</option>`).join("");
+  const styles = Object.fromEntries(b.beats.map((s) => [s.name, s]));
+  const describe = () => {
+    const s = styles[$("beat").value];
+    $("beat-about").textContent = s ? `${s.description} (${s.bpm_range[0]}–${s.bpm_range[1]} BPM)` : "";
+  };
+  $("beat").onchange = () => {
+    describe();
+    const s = styles[$("beat").value];
+    if (s) $("bpm").value = s.default_bpm;
+  };
+  describe();
+  $("beat-play").onclick = () => {
+    const a = $("preview-audio");
+    a.src = styles[$("beat").value].preview;
+    a.play().catch(() => {});
+  };
   $("flow").innerHTML = b.flows.map((f) => `<option value="${f.name}">${f.name}</option>`).join("");
 }
 
