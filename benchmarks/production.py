@@ -162,6 +162,43 @@ def novelty_hooks(y: np.ndarray, sr: int, timings: dict) -> dict:
     return {"hooks": len(hook_beats), "found": int(sum(found)), "peaks": len(peaks), "peaks_off_boundaries": len(spurious)}
 
 
+def contrast(y: np.ndarray, sr: int, timings: dict) -> dict:
+    """Loudness (RMS dB), spectral centroid and onset density of the 4 bars after a boundary against
+    the 4 bars before it: mean absolute change at section starts vs at phrase starts inside sections."""
+    import librosa
+
+    beats = np.asarray(timings["beats"])
+    onsets = librosa.onset.onset_detect(y=y, sr=sr, units="time")
+
+    def feats(t0: float, t1: float) -> np.ndarray:
+        seg = y[int(t0 * sr):int(t1 * sr)]
+        rms = 10 * np.log10(np.mean(seg ** 2) + 1e-12)
+        cent = float(np.mean(librosa.feature.spectral_centroid(y=seg, sr=sr, hop_length=1024)))
+        dens = np.sum((onsets >= t0) & (onsets < t1)) / max(t1 - t0, 1e-9)
+        return np.array([rms, cent / 1000.0, dens])
+
+    def change(b: int) -> np.ndarray | None:
+        if b - 16 < 0 or b + 16 >= len(beats):
+            return None
+        return np.abs(feats(beats[b], beats[b + 16]) - feats(beats[b - 16], beats[b]))
+
+    form = song_form(timings)
+    at_sections, inside = [], []
+    for sec in form[1:]:
+        b = int(np.argmin(np.abs(beats - sec["start"])))
+        c = change(b)
+        if c is not None and sec["kind"] != "outro":
+            at_sections.append(c)
+        b_end = int(np.argmin(np.abs(beats - sec["end"])))
+        for p in range(b + 16, b_end - 15, 16):
+            c = change(p)
+            if c is not None:
+                inside.append(c)
+    mean = lambda xs: [round(float(v), 2) for v in np.mean(xs, axis=0)] if xs else None  # noqa: E731
+    return {"at_section_starts": mean(at_sections), "inside_sections": mean(inside),
+            "columns": ["rms_db", "centroid_khz", "onsets_per_s"]}
+
+
 def loudness(folder: Path) -> dict:
     import pyloudnorm
     import soundfile as sf
@@ -185,6 +222,7 @@ def measure_tree(out: Path, styles: list[str]) -> dict:
                 "duration_s": round(stages["duration"], 1),
                 "sections": [f"{s['name']}:{s.get('bars', '?')}" for s in song_form(timings)],
                 "variation": variation(y, sr, timings), "novelty": novelty_hooks(y, sr, timings),
+                "contrast": contrast(y, sr, timings),
                 **loudness(folder),
                 "mix_seconds_per_minute": round(stages["mix"] / stages["duration"] * 60, 3),
                 "stems": sorted(f for f in files if f in {"drums.wav", "bass.wav", "music.wav"}),
@@ -201,7 +239,11 @@ def summary(rows: dict, styles: list[str]) -> dict:
         differ = sum(rows[k]["variation"]["differ"] for k in keys)
         hooks = sum(rows[k]["novelty"]["hooks"] for k in keys)
         found = sum(rows[k]["novelty"]["found"] for k in keys)
+        at = [rows[k]["contrast"]["at_section_starts"] for k in keys if rows[k]["contrast"]["at_section_starts"]]
+        inside = [rows[k]["contrast"]["inside_sections"] for k in keys if rows[k]["contrast"]["inside_sections"]]
         out[split] = {"variation_share": round(differ / pairs, 3) if pairs else None, "phrase_pairs": pairs,
+                      "contrast_at_section_starts": [round(float(v), 2) for v in np.mean(at, axis=0)] if at else None,
+                      "contrast_inside_sections": [round(float(v), 2) for v in np.mean(inside, axis=0)] if inside else None,
                       "hooks_found": f"{found}/{hooks}",
                       "lufs_range": [min(rows[k]["lufs"] for k in keys), max(rows[k]["lufs"] for k in keys)],
                       "max_true_peak": max(rows[k]["true_peak_dbtp"] for k in keys),
@@ -246,13 +288,14 @@ def main() -> None:
     ap.add_argument("--engine", default="fast")
     ap.add_argument("--pictures", default=None, help="write one PNG per style here")
     ap.add_argument("--out", default=str(HERE / "results_production.json"))
+    ap.add_argument("--keep", default=None, help="render into this folder and keep it (default: a temporary one)")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from airap import catalog
 
     styles = list(catalog.STYLES)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(a.keep or scratch)
         run_tree(ROOT, tmp / "new", styles, a.engine)
         with worktree(a.base, tmp / "base_src") as base_src:
             base_styles = [s for s in styles if (base_src / "src").exists() and s in
