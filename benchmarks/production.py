@@ -9,6 +9,8 @@ written (seed 1); ``heldout_zh`` (Mandarin section names, seed 2) and ``heldout_
 tags: the default form must find the hook, seed 3) were not, and are reported apart.
 
 Metrics, all defined before the first run and not changed after it:
+All beat metrics read the generator's output before the mix (raw_beat.wav: beat.wav is the beat's
+share of the mix, ducked under the vocal, which would count the vocal's phrasing as variation).
 - variation: adjacent 4-bar phrases inside one section (counted from the section's downbeat) differ
   when the correlation of their 16th-step onset patterns (onset strength at each of the 64 slots) is
   under ONSET_CORR_SAME, or their mean log-mel spectra differ by more than SPECTRUM_DB_SAME on average;
@@ -50,9 +52,16 @@ SR = 44100
 
 def render_all(src: str, out: str, styles: list[str], engine: str) -> None:
     sys.path.insert(0, os.path.join(src, "src"))
+    import soundfile as sf
+
+    import airap.render as render_module
     from airap.render import Renderer
     from airap.request import RenderRequest
 
+    # the generator's own output, before the mix ducks it under the vocal (beat.wav is the ducked share)
+    raw = []
+    played = render_module.backing_beat
+    render_module.backing_beat = lambda *a, **k: raw.append(played(*a, **k)) or raw[-1]
     renderer = Renderer(engine)
     for song, (file, seed, _) in SONGS.items():
         lyrics = (HERE / "data" / "production" / file).read_text(encoding="utf-8")
@@ -60,6 +69,7 @@ def render_all(src: str, out: str, styles: list[str], engine: str) -> None:
             folder = Path(out) / song / style
             t = time.perf_counter()
             res = renderer.render(RenderRequest(lyrics=lyrics, beat=style, seed=seed), folder)
+            sf.write(folder / "raw_beat.wav", raw.pop().audio, res.track.sample_rate, subtype="FLOAT")
             (folder / "stage_seconds.json").write_text(json.dumps(
                 {**res.timings, "wall": time.perf_counter() - t, "duration": res.track.duration}))
             print(song, style, f"{res.track.duration:.1f} s", flush=True)
@@ -74,9 +84,10 @@ def run_tree(src: Path, out: Path, styles: list[str], engine: str) -> None:
 # -- measuring ---------------------------------------------------------------------------------------
 
 def load_beat(folder: Path):
+    """The generated beat as the generator played it (raw_beat.wav: not ducked under the vocal)."""
     import soundfile as sf
 
-    y, sr = sf.read(folder / "beat.wav", dtype="float32")
+    y, sr = sf.read(folder / "raw_beat.wav", dtype="float32")
     return y.mean(axis=1), sr
 
 

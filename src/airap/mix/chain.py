@@ -144,24 +144,34 @@ def vocal_chain(vocal: np.ndarray, sr: int) -> np.ndarray:
     return reverb(v, sr)
 
 
-def duck_gain(vocal: np.ndarray, sr: int, n: int, depth_db: float = 4.0) -> np.ndarray:
-    """Side-chain from the vocal: the beat's gain, down by up to ``depth_db`` while the vocal sounds."""
-    env = follow(block_peak(vocal), sr, 0.01, 0.25)
+def duck_gain_blocks(vocal_peaks: np.ndarray, sr: int, depth_db: float = 4.0) -> np.ndarray:
+    """Side-chain from the vocal (its block peaks): the beat's control-rate gain, down by up to
+    ``depth_db`` while the vocal sounds."""
+    env = follow(vocal_peaks, sr, 0.01, 0.25)
     loud = env[env > 1e-4]
     level = np.clip(env / (np.percentile(loud, 90) if loud.size else 1.0), 0, 1)
-    return to_samples(db_to_gain(-depth_db * level), n)
+    return db_to_gain(-depth_db * level)
 
 
-def kick_sidechain_gain(kick_times, sr: int, n: int, depth_db: float = 6.0, release: float = 0.12) -> np.ndarray:
-    """Side-chain from the kick, whose times the generator knows exactly: the bass dips
-    ``depth_db`` on every kick and comes back over ``release`` s, so kick and bass do not fight."""
+def duck_gain(vocal: np.ndarray, sr: int, n: int, depth_db: float = 4.0) -> np.ndarray:
+    return to_samples(duck_gain_blocks(block_peak(vocal), sr, depth_db), n)
+
+
+def kick_sidechain_blocks(kick_times, sr: int, n: int, depth_db: float = 6.0, release: float = 0.12) -> np.ndarray:
+    """Side-chain from the kick, whose times the generator knows exactly: the bass's control-rate
+    gain dips ``depth_db`` on every kick and comes back over ``release`` s, so kick and bass do not
+    fight. ``n``: samples covered."""
     t = (np.arange(-(-n // HOP)) + 0.5) * HOP / sr
     kicks = np.sort(np.asarray(kick_times, dtype=np.float64))
     if kicks.size == 0:
-        return np.ones(n, np.float32)
+        return np.ones(len(t))
     idx = np.searchsorted(kicks, t, side="right") - 1
     since = np.where(idx >= 0, t - kicks[np.maximum(idx, 0)], np.inf)
-    return to_samples(db_to_gain(-depth_db * np.exp(-since / release)), n)
+    return db_to_gain(-depth_db * np.exp(-since / release))
+
+
+def kick_sidechain_gain(kick_times, sr: int, n: int, depth_db: float = 6.0, release: float = 0.12) -> np.ndarray:
+    return to_samples(kick_sidechain_blocks(kick_times, sr, n, depth_db, release), n)
 
 
 def glue_gain(peaks: np.ndarray, sr: int, ratio: float = 2.0, max_cut_db: float = 2.5) -> np.ndarray:
@@ -175,13 +185,19 @@ def glue_gain(peaks: np.ndarray, sr: int, ratio: float = 2.0, max_cut_db: float 
 
 # -- loudness and true peak --------------------------------------------------------------------------
 
-def k_weighted(y: np.ndarray, sr: int) -> np.ndarray:
-    """The BS.1770 K-weighting (pyloudnorm's filter design), [n, channels]."""
+@lru_cache(maxsize=4)
+def k_weighting_sos(sr: int) -> np.ndarray:
+    """The BS.1770 K-weighting as second-order sections (pyloudnorm's filter design)."""
     from pyloudnorm import IIRfilter
 
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sr, "high_shelf")
     hp = IIRfilter(0.0, 0.5, 38.0, sr, "high_pass")
-    sos = np.vstack([np.concatenate([shelf.b, shelf.a]), np.concatenate([hp.b, hp.a])])
+    return np.vstack([np.concatenate([shelf.b, shelf.a]), np.concatenate([hp.b, hp.a])])
+
+
+def k_weighted(y: np.ndarray, sr: int) -> np.ndarray:
+    """The K-weighted signal, [n, channels]."""
+    sos = k_weighting_sos(sr)
     x = y[:, None] if y.ndim == 1 else y
     return signal.sosfilt(sos, x, axis=0)  # float64, as computed: only its energies are used
 
@@ -229,29 +245,47 @@ def _interpolator() -> np.ndarray:
     return np.stack([h[p::OVERSAMPLE][::-1] for p in range(OVERSAMPLE)], axis=1).astype(np.float32)
 
 
-def true_peak_blocks(y: np.ndarray, floor: float, hop: int = HOP, peaks: np.ndarray | None = None) -> np.ndarray:
-    """Per ``hop`` block, the larger of the sample peak and the 4x-interpolated peaks within a
-    sample of every local maximum of |y| louder than ``floor``: a peak between two samples sits next
-    to a local maximum of the samples, and quieter ones cannot reach a ceiling
-    ``TRUE_PEAK_HEADROOM_DB`` above."""
-    peaks = block_peak(y, hop) if peaks is None else peaks.copy()
-    x = y[:, None] if y.ndim == 1 else y
+def inter_sample_peaks(x: np.ndarray, floor: float, lo: int = 0, hi: int | None = None):
+    """(index, value) of the 4x-interpolated peak within +-0.875 samples of every local maximum of
+    |x[:, ch]| louder than ``floor`` among samples lo..hi-1 (``x`` may carry context either side).
+    A peak between two samples sits next to a local maximum of the samples, and quieter ones cannot
+    reach a ceiling ``TRUE_PEAK_HEADROOM_DB`` above."""
+    x = x[:, None] if x.ndim == 1 else x
+    hi = len(x) if hi is None else hi
     fir = _interpolator()
     taps = fir.shape[0]
+    idx_all, val_all = [], []
     for ch in range(x.shape[1]):
         a = np.abs(x[:, ch])
-        loud = np.flatnonzero(a[1:-1] > floor) + 1
+        loud = np.flatnonzero(a[max(lo, 1):min(hi, len(a) - 1)] > floor) + max(lo, 1)
         loud = loud[(a[loud] >= a[loud - 1]) & (a[loud] >= a[loud + 1])]
         if loud.size == 0:
             continue
-        padded = np.concatenate([np.zeros(taps - 1, np.float32), x[:, ch], np.zeros(taps, np.float32)])
+        padded = np.concatenate([np.zeros(taps - 1, np.float32), x[:, ch].astype(np.float32), np.zeros(taps, np.float32)])
         for offset in (5, 6):  # windows ending at i+5 and i+6 interpolate i-0.875 .. i+0.875
             ends = loud + offset
-            inter = np.abs(padded[ends[:, None] + np.arange(taps)] @ fir).max(axis=1)
-            blocks = np.minimum((ends - 6) // hop, len(peaks) - 1)
-            first = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
-            idx = blocks[first]
-            peaks[idx] = np.maximum(peaks[idx], np.maximum.reduceat(inter, first).astype(peaks.dtype))
+            idx_all.append(loud)
+            val_all.append(np.abs(padded[ends[:, None] + np.arange(taps)] @ fir).max(axis=1))
+    if not idx_all:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(idx_all), np.concatenate(val_all)
+
+
+def add_block_maxima(peaks: np.ndarray, index: np.ndarray, value: np.ndarray, hop: int = HOP) -> None:
+    """peaks[i // hop] = max(peaks[i // hop], value) for every (i, value), in place."""
+    if index.size == 0:
+        return
+    order = np.argsort(index, kind="stable")
+    blocks = np.minimum(index[order] // hop, len(peaks) - 1)
+    first = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
+    idx = blocks[first]
+    peaks[idx] = np.maximum(peaks[idx], np.maximum.reduceat(value[order], first).astype(peaks.dtype))
+
+
+def true_peak_blocks(y: np.ndarray, floor: float, hop: int = HOP, peaks: np.ndarray | None = None) -> np.ndarray:
+    """Per ``hop`` block, the larger of the sample peak and the inter-sample peaks near its loud samples."""
+    peaks = block_peak(y, hop) if peaks is None else peaks.copy()
+    add_block_maxima(peaks, *inter_sample_peaks(y, floor), hop=hop)
     return peaks
 
 
@@ -272,28 +306,37 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, sr: int, window: float = 0.0
     return np.minimum(g, ndimage.minimum_filter1d(need, size=3))
 
 
-def master(mix: np.ndarray, sr: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = CEILING_DBTP,
-           glue: bool = True, inplace: bool = False):
-    """Glue (optional), gain to ``target_lufs`` integrated and true-peak limit to ``ceiling_db`` dBTP,
-    all as one per-sample gain. Returns (audio, gain): ``gain`` is the linear make-up gain, which the
-    stems get too."""
-    energy = loudness_blocks(k_weighted(mix, sr))
-    peaks = block_peak(mix)
+def master_gain(energy: np.ndarray, peaks: np.ndarray, true_peaks, sr: int, target_lufs: float = TARGET_LUFS,
+                ceiling_db: float = CEILING_DBTP, glue: bool = True):
+    """The master as a control-rate gain: glue (optional), the gain to ``target_lufs`` and a true-peak
+    limiter to ``ceiling_db``. ``energy``: K-weighted block energies (:func:`loudness_blocks`);
+    ``peaks``: block peaks; ``true_peaks(floor)``: block true peaks counting the samples over
+    ``floor``. Returns (total gain per block or None for silence, the make-up gain)."""
     bus = glue_gain(peaks, sr) if glue else np.ones(len(peaks))
     loud = gated_loudness(hop_energy(energy, sr, bus))
     if not np.isfinite(loud):
-        return mix.astype(np.float32), 1.0
+        return None, 1.0
     ceiling = float(db_to_gain(ceiling_db - 0.25))  # our 4x estimate reads up to ~0.15 dB under resample_poly's
     gain = float(db_to_gain(target_lufs - loud))
-    floor_gain, true_peaks = 0.0, peaks
+    floor_gain, tp = 0.0, peaks
     for _ in range(6):  # limiting lowers loudness a little: re-aim and limit again
         if gain > floor_gain:  # the candidates found for a gain up to 6 dB above this one serve all re-aims
             floor_gain = 2.0 * gain
-            floor = ceiling / float(db_to_gain(TRUE_PEAK_HEADROOM_DB)) / (floor_gain * bus.max())
-            true_peaks = true_peak_blocks(mix, floor, peaks=peaks)
-        total = gain * bus * limiter_gain(gain * bus * true_peaks, ceiling, sr)
+            tp = true_peaks(ceiling / float(db_to_gain(TRUE_PEAK_HEADROOM_DB)) / (floor_gain * bus.max()))
+        total = gain * bus * limiter_gain(gain * bus * tp, ceiling, sr)
         err = target_lufs - gated_loudness(hop_energy(energy, sr, total))
         if abs(err) < 0.05:
             break
         gain *= float(db_to_gain(err))
+    return total, gain
+
+
+def master(mix: np.ndarray, sr: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = CEILING_DBTP,
+           glue: bool = True, inplace: bool = False):
+    """:func:`master_gain` applied to a whole array. Returns (audio, make-up gain)."""
+    peaks = block_peak(mix)
+    total, gain = master_gain(loudness_blocks(k_weighted(mix, sr)), peaks,
+                              lambda floor: true_peak_blocks(mix, floor, peaks=peaks), sr, target_lufs, ceiling_db, glue)
+    if total is None:
+        return mix.astype(np.float32), 1.0
     return apply_gain(mix, to_samples(total, len(mix)), inplace=inplace), gain
