@@ -14,9 +14,10 @@ from .chain import (
     apply_gain,
     block_energy,
     block_peak,
-    duck_gain,
+    duck_gain_blocks,
     kick_sidechain_gain,
     master,
+    to_samples,
     true_peak_db,
     vocal_chain,
 )
@@ -70,11 +71,12 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
                 b += y
     else:
         b = _stereo(beat.astype(np.float32), n)
-    sung = block_peak(v) > 1e-3
+    v_peaks = block_peak(v)
+    sung = v_peaks > 1e-3
     v_rms, b_rms = _sung_rms(v, sung), _sung_rms(b, sung)
-    if v_rms > 0 and b_rms > 0:
-        v *= np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms)
-    duck = duck_gain(v, sr, n, duck_db)
+    scale = np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms) if v_rms > 0 and b_rms > 0 else np.float32(1)
+    v *= scale
+    duck = to_samples(duck_gain_blocks(v_peaks * scale, sr, duck_db), n)
     apply_gain(b, duck, inplace=True)
     mix = b + (v[:, None] if v.ndim == 1 else v)
     out, gain = master(mix, sr, inplace=True)

@@ -249,23 +249,24 @@ def inter_sample_peaks(x: np.ndarray, floor: float, lo: int = 0, hi: int | None 
     """(index, value) of the 4x-interpolated peak within +-0.875 samples of every local maximum of
     |x[:, ch]| louder than ``floor`` among samples lo..hi-1 (``x`` may carry context either side).
     A peak between two samples sits next to a local maximum of the samples, and quieter ones cannot
-    reach a ceiling ``TRUE_PEAK_HEADROOM_DB`` above."""
+    reach a ceiling ``TRUE_PEAK_HEADROOM_DB`` above. (The first and last 6 samples of ``x`` are left
+    to the sample peak: their windows would need samples that are not there.)"""
     x = x[:, None] if x.ndim == 1 else x
     hi = len(x) if hi is None else hi
     fir = _interpolator()
-    taps = fir.shape[0]
+    half = fir.shape[0] // 2  # 6: window x[i-6 .. i+5] and x[i-5 .. i+6] around sample i
+    lo, hi = max(lo, half), min(hi, len(x) - half - 1)
     idx_all, val_all = [], []
     for ch in range(x.shape[1]):
-        a = np.abs(x[:, ch])
-        loud = np.flatnonzero(a[max(lo, 1):min(hi, len(a) - 1)] > floor) + max(lo, 1)
-        loud = loud[(a[loud] >= a[loud - 1]) & (a[loud] >= a[loud + 1])]
+        a = np.abs(x[lo - 1:hi + 1, ch])
+        loud = np.flatnonzero((a[1:-1] > floor) & (a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + lo
         if loud.size == 0:
             continue
-        padded = np.concatenate([np.zeros(taps - 1, np.float32), x[:, ch].astype(np.float32), np.zeros(taps, np.float32)])
-        for offset in (5, 6):  # windows ending at i+5 and i+6 interpolate i-0.875 .. i+0.875
-            ends = loud + offset
+        col = x[:, ch]
+        for first in (half, half - 1):  # windows starting 6 and 5 samples before i
+            windows = col[(loud - first)[:, None] + np.arange(fir.shape[0])]
             idx_all.append(loud)
-            val_all.append(np.abs(padded[ends[:, None] + np.arange(taps)] @ fir).max(axis=1))
+            val_all.append(np.abs(windows @ fir).max(axis=1))
     if not idx_all:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(idx_all), np.concatenate(val_all)
@@ -320,8 +321,8 @@ def master_gain(energy: np.ndarray, peaks: np.ndarray, true_peaks, sr: int, targ
     gain = float(db_to_gain(target_lufs - loud))
     floor_gain, tp = 0.0, peaks
     for _ in range(6):  # limiting lowers loudness a little: re-aim and limit again
-        if gain > floor_gain:  # the candidates found for a gain up to 6 dB above this one serve all re-aims
-            floor_gain = 2.0 * gain
+        if gain > floor_gain:  # the candidates found for a gain up to 3 dB above this one serve the re-aims
+            floor_gain = 1.41 * gain
             tp = true_peaks(ceiling / float(db_to_gain(TRUE_PEAK_HEADROOM_DB)) / (floor_gain * bus.max()))
         total = gain * bus * limiter_gain(gain * bus * tp, ceiling, sr)
         err = target_lufs - gated_loudness(hop_energy(energy, sr, total))
