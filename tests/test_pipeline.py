@@ -115,9 +115,41 @@ def test_upload_grid_is_tracked_and_kept(fake, tmp_path):
     path = tmp_path / "inst.wav"
     sf.write(path, beat.audio, 44100)
     res = fake.render(RenderRequest(lyrics="Run it back\n这个节奏真的很好", instrumental=str(path)), tmp_path / "o")
-    assert abs(res.track.bpm - 95) < 1
-    assert res.track.duration == pytest.approx(len(beat.audio) / 44100, abs=1e-3)  # an upload keeps its length
-    assert res.track.midi is None and not (tmp_path / "o" / "beat.mid").exists()
+    track = res.track
+    assert abs(track.bpm - 95) < 1
+    assert track.midi is None and not (tmp_path / "o" / "beat.mid").exists()
+    # longer than the song: it ends on the bar line after the last line, faded over that bar
+    assert track.duration < len(beat.audio) / 44100 - 5
+    bar = 4 * 60 / track.bpm
+    assert track.sections[-1].kind == "outro" and track.sections[-1].bars == 1
+    assert track.duration == pytest.approx(track.sections[-1].end, abs=0.02)
+    assert track.sections[-1].end - track.sections[-1].start == pytest.approx(bar, rel=0.03)
+    tail = track.beat[-int(0.05 * 44100):]
+    assert np.abs(tail).max() < 0.05 * np.abs(track.beat).max()
+    kept = fake.render(RenderRequest(lyrics="Run it back", instrumental=str(path), keep_length=True), tmp_path / "k")
+    assert kept.track.duration == pytest.approx(len(beat.audio) / 44100, abs=1e-3)
+
+
+def test_a_short_loop_repeats_on_bar_lines(fake, tmp_path):
+    style = catalog.get_style("boom-bap")
+    beat = generate_beat(style, BeatGrid.regular(96, 4), seed=1)
+    path = tmp_path / "loop.wav"
+    sf.write(path, beat.audio[: int(4 * 2.5 * 44100)], 44100)  # exactly four bars, 10 s
+    lyrics = "\n".join(f"Line number {k} runs on the loop" for k in range(8))
+    res = fake.render(RenderRequest(lyrics=lyrics, instrumental=str(path), downbeat_hint=0.0), tmp_path / "o")
+    track = res.track
+    assert track.duration > 25  # the 10-s loop repeated
+    ibi = np.diff(track.beats)
+    assert ibi.max() / ibi.min() < 1.05  # the grid runs on through every join
+    assert track.downbeats[4] == pytest.approx(10.0, abs=0.002)  # the loop's own length, not an estimate
+    for t in (10.0, 20.0):  # the joins: no click (the sample step is like any other)
+        i = int(round(t * 44100))
+        step = np.abs(np.diff(track.beat[i - 200:i + 200, 0])).max()
+        assert step < 4 * np.abs(np.diff(track.beat[:, 0])).mean() + 0.2 * np.abs(track.beat).max()
+    with pytest.raises(InputError, match="outside the instrumental"):
+        fake.render(RenderRequest(lyrics="yo", instrumental=str(path), downbeat_hint=12.0))
+    with pytest.raises(InputError, match="uploaded instrumental only"):
+        fake.render(RenderRequest(lyrics="yo", keep_length=True))
 
 
 def test_lrc_and_progress(fake, tmp_path):

@@ -60,7 +60,9 @@ def cmd_render(args) -> int:
 
     req = RenderRequest(lyrics=_read_lyrics(args), voice=args.voice, beat=args.beat, bpm=args.bpm,
                         lang=args.lang, seed=args.seed or 0, flow=args.flow, instrumental=args.instrumental,
-                        formats=("wav", "mp3") if args.format == "mp3" else ("wav",))
+                        formats=("wav", "mp3") if args.format == "mp3" else ("wav",),
+                        bpm_hint=catalog.check_bpm(args.bpm_hint) if args.bpm_hint is not None else None,
+                        downbeat_hint=args.downbeat_hint, keep_length=args.keep_length)
     # everything that can be wrong with the input is found before the models load
     check_request(req, catalog.engine_voices(args.engine))
     resolve(req, parse_lyrics(req.lyrics, req.lang), catalog.engine_voices(args.engine))
@@ -278,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--bpm", type=str, help=f"tempo, {catalog.LIMITS.min_bpm:.0f}-{catalog.LIMITS.max_bpm:.0f}")
     r.add_argument("--flow", help="default flow template (see `airap beats`)")
     r.add_argument("--instrumental", help="your own instrumental (wav/mp3/flac/ogg) instead of a generated beat")
+    r.add_argument("--bpm-hint", help="the instrumental's tempo, when it is misread (e.g. half or double)")
+    r.add_argument("--downbeat-hint", type=str, help="seconds into the instrumental where a bar starts")
+    r.add_argument("--keep-length", action="store_true",
+                   help="keep the instrumental's whole length (default: it ends a bar after the last line)")
     r.add_argument("--lang", default="auto", choices=list(catalog.LANGUAGES))
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--format", default="wav", choices=list(catalog.FORMATS))

@@ -138,17 +138,16 @@ class Renderer:
     @staticmethod
     def _backing(settings: RenderSettings, n_lines: int, n_sections: int):
         if settings.instrumental:
-            return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload)
+            return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload, settings.bpm_hint,
+                                    settings.downbeat_hint, settings.keep_length)
         return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines, n_sections)
 
     @staticmethod
     def _mix(placed, beat, settings: RenderSettings, song, plan: FlowPlan, sections) -> Track:
-        """Vocal track over the beat, mastered: a generated beat runs until the vocal has rung out, an
-        upload keeps its own length."""
+        """Vocal track over the beat, mastered: the track runs until the beat ends and the vocal has
+        rung out."""
         uploaded = beat.midi is None
-        n = len(beat.audio)
-        if not uploaded:
-            n = max(n, int((max(p.timed.end for p in placed) + RING_OUT) * SAMPLE_RATE))
+        n = max(len(beat.audio), int((max(p.timed.end for p in placed) + RING_OUT) * SAMPLE_RATE))
         beat_audio = np.concatenate([beat.audio, np.zeros((max(0, n - len(beat.audio)), 2), np.float32)])[:n]
         stems = mix_track(vocal_track(placed, n), beat_audio, SAMPLE_RATE,
                           duck_db=DUCK_DB_UPLOAD if uploaded else DUCK_DB_GENERATED,

@@ -27,6 +27,9 @@ class RenderRequest:
     flow: str | None = None  # default template for lines without one
     instrumental: str | None = None  # path of an uploaded instrumental (replaces the generated beat)
     formats: tuple[str, ...] = ("wav",)
+    bpm_hint: float | None = None  # an upload's tempo, when the tracker misreads it
+    downbeat_hint: float | None = None  # seconds into the upload where a bar starts
+    keep_length: bool = False  # keep the upload's own length (else it ends a bar after the last line)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class RenderSettings:
     formats: tuple[str, ...]
     instrumental: str | None
     warnings: tuple[str, ...] = ()
+    bpm_hint: float | None = None
+    downbeat_hint: float | None = None
+    keep_length: bool = False
 
 
 def song_lang(song: Song) -> str:
@@ -65,6 +71,18 @@ def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:
     catalog.check_seed(req.seed)
     if req.instrumental is not None:  # the header now, so a bad file fails before models load
         probe_instrumental(req.instrumental, catalog.LIMITS.upload)
+    if req.bpm_hint is not None:
+        catalog.check_bpm(req.bpm_hint)
+    if req.downbeat_hint is not None:
+        try:
+            ok = 0 <= float(req.downbeat_hint) < catalog.LIMITS.upload.max_seconds
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(f"the downbeat hint must be a time in seconds within the instrumental, got "
+                             f"{str(req.downbeat_hint)[:20]!r}")
+    if (req.bpm_hint is not None or req.downbeat_hint is not None or req.keep_length) and req.instrumental is None:
+        raise InputError("--bpm-hint, --downbeat-hint and --keep-length apply to an uploaded instrumental only")
     bad = set(req.formats) - set(catalog.FORMATS)
     if bad:
         raise InputError(f"unknown format {sorted(bad)[0]!r}: use {' or '.join(catalog.FORMATS)}")
@@ -90,7 +108,9 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
         warnings.append(f"{bpm:g} BPM is outside {style.name}'s natural range ({lo}-{hi} BPM): rendering anyway")
     return RenderSettings(line_voices=line_voices, line_crews=line_crews, line_flows=flows, style=style, bpm=bpm,
                           seed=req.seed, formats=tuple(req.formats), instrumental=req.instrumental,
-                          warnings=tuple(warnings))
+                          warnings=tuple(warnings), bpm_hint=req.bpm_hint,
+                          downbeat_hint=None if req.downbeat_hint is None else float(req.downbeat_hint),
+                          keep_length=req.keep_length)
 
 
 def _speaks(voice: str, line, voices: tuple[str, ...], warnings: list[str]) -> str:

@@ -7,19 +7,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .arrange import OUTRO_BARS, PHRASE_BARS, Section, arrange, song_sections
 from .generate import Beat, generate_beat
 from .grid import BeatGrid
+from .loop import LoopUnit, fit_upload, loop_unit, looped_grid
 from .styles import BeatStyle
 from .track import UploadCaps, load_instrumental, track_beat
 
 
 @dataclass(frozen=True)
 class Backing:
-    grid: BeatGrid  # long enough for any plan (generated) or the upload's tracked beats
+    grid: BeatGrid  # long enough for any plan (a generated beat, or an upload looped)
     first_bar: int  # where the first line starts
-    max_bars: int | None  # bars an upload has room for; None: a generated beat grows to fit
+    max_bars: int | None  # bars the song may use (an upload's cap: the longest track allowed)
     upload: np.ndarray | None = None  # the decoded upload, float32 stereo at the track's rate
+    loop: LoopUnit | None = None  # the upload's repeatable unit
+    upload_bars: int = 0  # complete bars in the upload as it came
+    keep_length: bool = False  # end where the upload ends (looped if the song needs more)
 
     @property
     def arranged(self) -> bool:
@@ -34,19 +39,36 @@ def generated_backing(style: BeatStyle, bpm: float, max_song_bars: int, max_sect
     return Backing(grid=BeatGrid.regular(bpm, bars, swing=style.swing), first_bar=style.intro_bars, max_bars=None)
 
 
-def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps) -> Backing:
-    """Decode and track an instrumental; lines start on its first downbeat."""
+MIN_UPLOAD_BARS = 2
+
+
+def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: float | None = None,
+                     downbeat_hint: float | None = None, keep_length: bool = False) -> Backing:
+    """Decode and track an instrumental; lines start on its first downbeat. The planning grid runs
+    on past its end, repeating its loop unit, up to the longest track allowed."""
     audio, _ = load_instrumental(path, sample_rate, caps)
-    grid = track_beat(audio, sample_rate)
     length = len(audio) / sample_rate
+    if downbeat_hint is not None and not 0 <= downbeat_hint < length:
+        raise InputError(f"--downbeat-hint {downbeat_hint:g} s is outside the instrumental (0-{length:.1f} s)")
+    grid = track_beat(audio, sample_rate, bpm_hint, downbeat_hint)
+    unit = loop_unit(audio, sample_rate, grid)
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
-    return Backing(grid=grid, first_bar=0, max_bars=bars, upload=audio)
+    if bars < MIN_UPLOAD_BARS:
+        raise InputError(f"the instrumental holds {bars} complete bar{'s' * (bars != 1)} at {grid.bpm:.0f} BPM "
+                         f"(min {MIN_UPLOAD_BARS}): use a longer loop, or --bpm-hint if the tempo is misread")
+    bar_seconds = (unit.end - unit.start) / unit.bars
+    max_bars = int((caps.max_seconds - unit.start) / bar_seconds) - 1
+    return Backing(grid=looped_grid(grid, unit, max_bars + 2), first_bar=0, max_bars=max_bars, upload=audio,
+                   loop=unit, upload_bars=bars, keep_length=keep_length)
 
 
 def backing_sections(backing: Backing, labels: list[str], line_first_bars: list[int], song_bars: int) -> tuple[Section, ...]:
-    """The song's timeline: the beat's intro, the lyric sections, the outro (an upload's outro is
-    whatever of it follows the last line)."""
-    outro = OUTRO_BARS if backing.arranged else max(0, (backing.max_bars or 0) - song_bars)
+    """The song's timeline: the beat's intro, the lyric sections, the outro (an upload's: the bar
+    it fades out over, or all of it that follows the last line with keep_length)."""
+    if backing.arranged:
+        outro = OUTRO_BARS
+    else:
+        outro = max(1, backing.upload_bars - song_bars) if backing.keep_length else 1
     return song_sections(labels, line_first_bars, backing.first_bar, song_bars, outro)
 
 
@@ -55,7 +77,11 @@ def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ..
     """The beat under the song: the upload as it is, or ``style`` arranged on ``sections`` and played
     over the planning grid up to the final hit."""
     if backing.upload is not None:
-        return Beat(audio=backing.upload, sample_rate=sample_rate, grid=backing.grid, midi=None, style="upload")
+        song_bars = sections[-1].first_bar if sections else backing.upload_bars
+        audio = fit_upload(backing.upload, sample_rate, backing.loop, backing.grid, song_bars, backing.keep_length)
+        n_bars = sum(1 for b in range(backing.grid.n_bars) if backing.grid.slot_time(b + 1, 0) <= len(audio) / sample_rate + 0.01)
+        return Beat(audio=audio, sample_rate=sample_rate, grid=backing.grid.first_bars(n_bars), midi=None,
+                    style="upload")
     arrangement = arrange(style, sections, seed)
     return generate_beat(style, backing.grid.first_bars(arrangement.end_bar), arrangement, seed=seed,
                          sample_rate=sample_rate)

@@ -6,7 +6,6 @@ same BeatGrid drives the vocal plan."""
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -232,32 +231,40 @@ def _chords(add, style: BeatStyle, bp: BarPlan, step_t: list[float], chord: list
 
 # -- audio ---------------------------------------------------------------------------------------------
 
-_local = threading.local()  # one FluidSynth per thread, the soundfont loaded once
-
-
-def _synth(sample_rate: int):
+def new_synth(sample_rate: int):
+    """A fresh FluidSynth with the soundfont loaded: (synth, soundfont id). Each beat gets its own,
+    so nothing of an earlier render (reverb tails, chorus phase) reaches it: same seed, same audio."""
     import fluidsynth
 
-    key = (soundfont(), sample_rate)
-    if getattr(_local, "key", None) != key:
-        synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=0.5)
-        sfid = synth.sfload(key[0])
-        if sfid < 0:
-            raise SetupError("FluidSynth could not load the soundfont")
-        _local.synth, _local.key, _local.sfid = synth, key, sfid
-    return _local.synth
+    synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=0.5)
+    sfid = synth.sfload(soundfont())
+    if sfid < 0:
+        synth.delete()
+        raise SetupError("FluidSynth could not load the soundfont")
+    return synth, sfid
 
 
-def render_midi(instruments, sample_rate: int, duration: float) -> np.ndarray:
-    """Play PrettyMIDI instruments through FluidSynth in stereo, sample-exact event times. The
-    per-thread synth is reset and drained first, so nothing of the last call rings into this one."""
-    synth = _synth(sample_rate)
-    synth.system_reset()
-    synth.get_samples(int(3.0 * sample_rate))  # drain reverb and chorus tails
+def render_midi(instruments, sample_rate: int, duration: float, synth=None) -> np.ndarray:
+    """Play PrettyMIDI instruments through FluidSynth in stereo, sample-exact event times.
+    ``synth``: a (synth, soundfont id) from :func:`new_synth` to reuse (it is reset and drained
+    first); without it a fresh one is made and deleted."""
+    own = synth is None
+    synth, sfid = new_synth(sample_rate) if own else synth
+    try:
+        if not own:
+            synth.system_reset()
+            synth.get_samples(int(3.0 * sample_rate))  # drain reverb and chorus tails
+        return _play(synth, sfid, instruments, sample_rate, duration)
+    finally:
+        if own:
+            synth.delete()
+
+
+def _play(synth, sfid: int, instruments, sample_rate: int, duration: float) -> np.ndarray:
     events = []
     for ch, inst in enumerate(instruments):
         channel = 9 if inst.is_drum else min(ch, 8)
-        synth.program_select(channel, _local.sfid, 128 if inst.is_drum else 0, 0 if inst.is_drum else inst.program)
+        synth.program_select(channel, sfid, 128 if inst.is_drum else 0, 0 if inst.is_drum else inst.program)
         for n in inst.notes:
             events.append((n.start, 1, channel, n.pitch, n.velocity))
             events.append((n.end, 0, channel, n.pitch, 0))
@@ -365,13 +372,15 @@ def generate_beat(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement | N
     duration = grid.slot_time(arrangement.end_bar, 0) + TAIL_SECONDS
     n = int(duration * sample_rate)
     by_name = {inst.name: inst for inst in pm.instruments}
-    drums = render_midi([by_name["drums"]], sample_rate, duration)
-    music = render_midi([by_name[k] for k in ("chords", "lead", "counter", "layer") if k in by_name], sample_rate,
-                        duration)
-    if style.bass == "808":
-        bass = synth_808(bass_notes, sample_rate, n)
-    else:
-        bass = render_midi([by_name["bass"]], sample_rate, duration)
+    synth = new_synth(sample_rate)
+    try:
+        drums = render_midi([by_name["drums"]], sample_rate, duration, synth)
+        music = render_midi([by_name[k] for k in ("chords", "lead", "counter", "layer") if k in by_name], sample_rate,
+                            duration, synth)
+        bass = (synth_808(bass_notes, sample_rate, n) if style.bass == "808"
+                else render_midi([by_name["bass"]], sample_rate, duration, synth))
+    finally:
+        synth[0].delete()
     stems = {"drums": drums, "bass": bass, "music": music}
     _balance(stems, sample_rate, STEM_LEVELS_LU[style.bass])
     for sec in arrangement.sections:

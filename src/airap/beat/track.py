@@ -197,7 +197,10 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / (x.std() + 1e-9)
 
 
-def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
+def track_beat(y: np.ndarray, sr: int, bpm_hint: float | None = None, downbeat_hint: float | None = None) -> BeatGrid:
+    """The upload's beat grid. ``bpm_hint`` replaces the tempo estimate (the tracker then follows
+    the beats at that tempo); ``downbeat_hint`` (seconds) names a downbeat: the bar phase is taken
+    from the tracked beat nearest to it instead of from kick and chord-change evidence."""
     import librosa
 
     mono = y.mean(axis=1) if y.ndim == 2 else y
@@ -209,8 +212,8 @@ def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
     mel = librosa.feature.melspectrogram(S=mag**2, sr=sr, n_mels=64)
     env = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sr, hop_length=hop)
 
-    tempo = estimate_tempo(env, sr, hop)
-    pattern = pattern_seconds(env, sr, hop)
+    tempo = float(bpm_hint) if bpm_hint else estimate_tempo(env, sr, hop)
+    pattern = 0.0 if bpm_hint else pattern_seconds(env, sr, hop)
     if pattern > 0:
         fits = [k * 60.0 / pattern for k in (2, 4, 8, 16) if TEMPO_RANGE[0] <= k * 60.0 / pattern <= TEMPO_RANGE[1]]
         if fits and not any(abs(tempo / c - 1) < 0.04 for c in fits):
@@ -230,7 +233,13 @@ def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
         near = lambda x: np.mean([x[max(0, f - 2) : f + 3].max() for f in fr])  # noqa: E731 (+-2 frames jitter)
         return near(snare) / (snare.mean() + 1e-9) + 0.5 * near(kick) / (kick.mean() + 1e-9)
 
-    if evidence(times + period / 2) > evidence(times):
+    if downbeat_hint is not None:  # the user's downbeat decides the beat phase: the grid moves onto it
+        near = int(np.argmin(np.abs(times - downbeat_hint)))
+        times = times + (downbeat_hint - times[near] + period / 2) % period - period / 2
+        first = times[0] - period * np.arange(1, int(times[0] / period + 0.1) + 1)  # beats the tracker left out
+        times = np.concatenate([first[::-1], times])
+        times = times[times >= -1e-6]
+    elif evidence(times + period / 2) > evidence(times):
         times = times + period / 2
     times = times[times < len(mono) / sr]
 
@@ -242,6 +251,10 @@ def track_beat(y: np.ndarray, sr: int) -> BeatGrid:
     change = np.pad(change, (0, max(0, len(frames) - len(change))))[: len(frames)]
     cue = _zscore(low) + _zscore(change)
     phase = int(np.argmax([cue[p::4].mean() if len(cue[p::4]) else -np.inf for p in range(4)]))
+    if downbeat_hint is not None:
+        phase = int(np.argmin(np.abs(times - downbeat_hint))) % 4
+        times = times[phase:] if phase and times[phase] <= downbeat_hint + 1e-6 else times
+        phase = int(np.argmin(np.abs(times - downbeat_hint))) % 4
 
     # extend the grid to the end of the audio at the final tempo so the last bar is complete
     period = float(np.median(np.diff(times[-8:])))

@@ -279,6 +279,6 @@ def plan_song(lines: list[Line], naturals: list[Alignment], grid: BeatGrid, temp
     if section_starts is not None:
         bar = next_phrase(bar)
     if max_bars is not None and bar > max_bars:
-        raise InputError(f"the lyrics need {bar} bars but the instrumental has {max_bars}: "
-                         "shorten the lyrics or use a longer instrumental")
+        raise InputError(f"the lyrics need {bar} bars, more than the {max_bars} that fit in the longest track "
+                         "allowed: shorten the lyrics")
     return FlowPlan(lines=plans, total_bars=bar, warnings=warnings)

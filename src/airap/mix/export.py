@@ -92,7 +92,7 @@ def tag_file(path: Path, track: Track) -> bool:
         for w in ln.words:
             for k, syl in enumerate(w.syllables):
                 lead = ("\n" if w is ln.words[0] else " ") if k == 0 and sylt else ""
-                sylt.append((lead + syl.text, int(round(syl.start * 1000))))
+                sylt.append((lead + syl.text, max(0, int(round(syl.start * 1000)))))
     tags.add(SYLT(encoding=3, lang=lang, format=2, type=1, desc="", text=sylt))
     tags.add(TXXX(encoding=3, desc="AI_GENERATED", text=ai_label(track)))
     tags.add(TSSE(encoding=3, text=track.generator))
