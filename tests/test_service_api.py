@@ -117,3 +117,13 @@ def test_queue_survives_a_restart(tmp_path):
         assert c.get(f"/v1/jobs/{ids[2]}").json()["queue_position"] == 1  # one running, one ahead
     with TestClient(create_app(settings, runner=FakeRunner())) as c:
         assert all(_wait(c, i)["status"] == "done" for i in ids)
+
+
+def test_upload_options_need_an_upload(client):
+    r = client.post("/v1/jobs", json={"lyrics": "yo yo", "bpm_hint": 96})
+    assert r.status_code == 400 and "uploaded instrumental only" in r.json()["error"]["message"]
+    r = client.post("/v1/jobs", json={"lyrics": "yo yo", "bpm_hint": 500})
+    assert r.status_code == 422
+    r = client.post("/v1/jobs", data={"lyrics": "yo yo", "keep_length": "true"},
+                    files={"instrumental": ("song.mp3", b"not audio", "audio/mpeg")})
+    assert r.status_code == 400 and "readable audio" in r.json()["error"]["message"]  # the hint is accepted

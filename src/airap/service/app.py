@@ -47,12 +47,21 @@ class JobRequest(BaseModel):
     seed: int = Field(0, ge=0, le=LIMITS.max_seed)
     lang: str = Field("auto", pattern=LANG_PATTERN)
     engine: str = Field(catalog.DEFAULT_ENGINE, pattern=ENGINE_PATTERN)
+    bpm_hint: float | None = Field(None, ge=LIMITS.min_bpm, le=LIMITS.max_bpm,
+                                   description="an uploaded instrumental's tempo, when it is misread")
+    downbeat_hint: float | None = Field(None, ge=0, le=LIMITS.upload.max_seconds,
+                                        description="seconds into the uploaded instrumental where a bar starts")
+    keep_length: bool = Field(False, description="keep the upload's whole length (else it ends a bar after the last line)")
 
     def check(self) -> None:
         """The catalogue's checks (voice for this engine, style, flow) before anything is queued."""
         check_request(RenderRequest(lyrics=self.lyrics, voice=self.voice, beat=self.beat, bpm=self.bpm,
                                     flow=self.flow, seed=self.seed, lang=self.lang),
                       catalog.engine_voices(self.engine))
+
+    @property
+    def upload_options(self) -> bool:
+        return self.bpm_hint is not None or self.downbeat_hint is not None or self.keep_length
 
 
 class AnalyzeRequest(BaseModel):
@@ -174,13 +183,16 @@ async def submit(request: Request):
     if isinstance(req, JSONResponse):
         return req
     req.check()
+    if req.upload_options and upload is None:
+        raise InputError("bpm_hint, downbeat_hint and keep_length apply to an uploaded instrumental only")
     await asyncio.to_thread(_check_lyrics, req)
     upload_path, upload_sha = None, None
     if upload is not None:
         upload_path, upload_sha = await _receive_upload(upload, svc.store.root, int(settings.max_upload_mb * 2**20))
     try:
         spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
-                       lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha)
+                       lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha, bpm_hint=req.bpm_hint,
+                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length)
         hit = await svc.find(spec, client.id)
         if hit:
             return {"id": hit.id, "status": hit.status, "cached": True}

@@ -36,6 +36,9 @@ class JobSpec:
     lang: str = "auto"
     engine: str = "kokoro"
     instrumental_sha256: str | None = None  # the upload is stored as <job>/instrumental.<ext>
+    bpm_hint: float | None = None
+    downbeat_hint: float | None = None
+    keep_length: bool = False
 
     def cache_key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:32]
@@ -88,7 +91,8 @@ def render_job(job_dir: str, spec: dict, renderer=None) -> dict:
     try:
         renderer = renderer or worker.renderer(s.engine)
         req = RenderRequest(lyrics=s.lyrics, voice=s.voice, beat=s.beat, bpm=s.bpm, lang=s.lang, seed=s.seed,
-                            flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"))
+                            flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"),
+                            bpm_hint=s.bpm_hint, downbeat_hint=s.downbeat_hint, keep_length=s.keep_length)
         res = renderer.render(req, folder / "out", progress)
     except AirapError as e:
         return {"ok": False, "error": {"code": e.code, "message": str(e)}}
