@@ -2,6 +2,7 @@
 models, seconds): placement on the grid, one grid for plan and beat, options resolved from the
 catalogue, timed lyrics, uploads."""
 
+import collections
 import json
 
 import numpy as np
@@ -164,11 +165,13 @@ def test_lrc_and_progress(fake, tmp_path):
 
 CREW_SHEET = """sections:
   - name: verse
+    adlibs: off
     lines:
       - {text: Who got the flow, voice: kumo}
       - {text: We got the flow, voice: duo}
   - name: hook
     voice: [kumo, duo, fox]
+    double: false
     lines: [Run it back run it back]
 """
 
@@ -186,6 +189,41 @@ def test_call_and_response_and_a_crew_hook(fake, tmp_path):
     verse = slice(int(t["lines"][0]["start"] * sr), int(t["lines"][0]["end"] * sr))
     side = lambda s: np.sqrt(np.mean((vocals[s, 0] - vocals[s, 1]) ** 2))  # noqa: E731
     assert side(verse) < 1e-4 < side(hook)  # the lead is centred, the crew spreads left and right
+
+
+ADLIB_SHEET = """sections:
+  - name: verse
+    adlibs: heavy
+    lines:
+      - Who got the flow tonight
+      - We got the flow, we got the beat
+      - Every line is on the grid
+      - Every rhyme is on the map
+  - name: hook
+    lines: [Run it back run it back, Run it back again]
+"""
+
+
+def test_adlibs_sit_in_the_rests_and_the_hook_is_doubled(fake, tmp_path):
+    engine = fake.engine
+    engine.sung.clear()
+    res = fake.render(RenderRequest(lyrics=ADLIB_SHEET, bpm=90, seed=2), tmp_path)
+    track = res.track
+    t = json.loads((tmp_path / "timings.json").read_text())
+    kinds = {a["kind"] for a in t["adlibs"]}
+    assert "echo" in kinds and all(a["line"] < 4 for a in t["adlibs"])  # the hook is left clear
+    adlibs, sr = sf.read(tmp_path / "adlibs.wav", dtype="float32")
+    loud = np.abs(adlibs).max(axis=1) > 10 ** (-30 / 20)
+    for ln in track.lines:  # never over a lyric syllable
+        for w in ln.words:
+            for syl in w.syllables:
+                assert not loud[int(syl.start * sr):int(syl.end * sr)].any(), syl.text
+    # the hook is sung three times (lead + two doubled takes), the verse once a line
+    takes = collections.Counter(text for text, _ in engine.sung)
+    assert takes["Run it back again"] == 3 and takes["Every line is on the grid"] == 1
+    vocals, _ = sf.read(tmp_path / "vocals.wav")
+    hook = slice(int(t["lines"][4]["start"] * sr), int(t["lines"][4]["end"] * sr))
+    assert np.sqrt(np.mean((vocals[hook, 0] - vocals[hook, 1]) ** 2)) > 1e-4  # the doubles spread it
 
 
 def test_a_voice_that_lacks_the_line_language_falls_back_with_a_warning(fake, monkeypatch):

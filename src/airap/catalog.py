@@ -356,6 +356,25 @@ STYLES: dict[str, BeatStyle] = {s.name: s for s in [
 DEFAULT_STYLE = "boom-bap"
 
 
+# -- performance: ad-libs and doubles --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Performance:
+    """What a section kind gets by default (a song sheet's `adlibs:` / `double:` overrides it)."""
+    adlibs: str  # off | light (an echo every second line end, interjections in long rests) | heavy
+    double: bool  # a doubled take under the lead, panned
+
+
+PERFORMANCE = {
+    "intro": Performance("light", False),
+    "verse": Performance("light", False),
+    "hook": Performance("off", True),  # a hook is doubled, and left clear of ad-libs
+    "bridge": Performance("off", False),
+    "outro": Performance("light", False),
+}
+ADLIB_WORDS = {"en": ("yeah", "uh", "let's go", "okay"), "zh": ("走", "嘿", "对", "来")}
+
+
 def get_style(name: str) -> BeatStyle:
     if name not in STYLES:
         raise _unknown("beat style", name, STYLES)

@@ -13,28 +13,51 @@ import numpy as np
 
 from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
-from .beat import backing_beat, backing_sections, generated_backing, label_lines, section_starts, uploaded_backing
+from .beat import (
+    backing_beat,
+    backing_sections,
+    generated_backing,
+    label_lines,
+    section_kind,
+    section_starts,
+    uploaded_backing,
+)
 from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
 from .mix import (
     CREW_DETUNE,
+    DOUBLE_DETUNE,
     DUCK_DB_GENERATED,
     DUCK_DB_UPLOAD,
     SectionSpan,
     Track,
+    adlib_track,
+    double_line,
     mix_track,
     place_line,
+    plan_adlibs,
     vocal_track,
     write_track,
 )
-from .request import RenderRequest, RenderSettings, check_request, resolve
+from .mix.types import AdlibEvent
+from .mix.vocals import resample
+from .request import RenderRequest, RenderSettings, check_request, resolve, song_lang
 from .studio import rhyme_placement
-from .text import parse_lyrics
+from .text import analyze_line, parse_lyrics
 
 SAMPLE_RATE = 44100
 RING_OUT = 0.5  # s a generated track runs past the last sung syllable at least
 
 Progress = Callable[[str, float], None]  # (stage name, fraction done)
+
+
+@dataclass(frozen=True)
+class Adlibs:
+    """The ad-libs planned for a song: where they go, the interjections sung, the lead lines echoed."""
+
+    plans: list  # mix.AdlibPlan
+    clips: dict[str, np.ndarray]  # interjection -> mono audio at the track's rate
+    leads: list  # mix.PlacedLine of the lead voices (the echoes' source)
 
 
 @dataclass
@@ -110,22 +133,65 @@ class Renderer:
         beat = backing_beat(backing, settings.style, sections, settings.seed, SAMPLE_RATE)
         clock.lap("beat")
         placed = []
+        kinds = [section_kind(label) for label in labels]
+        doubles = [ln.double if ln.double is not None else catalog.PERFORMANCE[kind].double
+                   for ln, kind in zip(song.lines, kinds)]
         for i, (line, line_plan, voice, crew) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
                                                                settings.line_crews)):
-            clock.start("vocals", 0.35 + 0.55 * i / len(song.lines))
+            clock.start("vocals", 0.35 + 0.5 * i / len(song.lines))
             sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0) for k, v in enumerate((voice, *crew))]
+            takes = [self._sing(line, line_plan, voice, DOUBLE_DETUNE[k]) for k in range(len(DOUBLE_DETUNE))
+                     ] if doubles[i] else []
             clock.lap("acoustic_sing")
             placed += [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None)
                        for k, s in enumerate(sung)]
+            placed += [double_line(line, line_plan, s, SAMPLE_RATE, voice, k) for k, s in enumerate(takes)]
             clock.lap("place")
+        clock.start("adlibs", 0.85)
+        levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
+        adlibs = self._adlibs(placed, levels, settings, song, beat.grid.beats)
+        clock.lap("adlibs")
         clock.start("mix", 0.9)
-        track = self._mix(placed, beat, settings, song, plan, sections)
+        track = self._mix(placed, beat, settings, song, plan, sections, adlibs)
         clock.lap("mix")
         files = write_track(track, out, settings.formats) if out is not None else []
         if out is not None:
             clock.lap("export")
         clock.start("done", 1.0)
         return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds)
+
+    def _adlibs(self, placed, levels: list[str], settings: RenderSettings, song, beats) -> Adlibs:
+        """Echoes and interjections for the lines whose level asks for them, each character singing
+        its own interjections (sung once per character and word)."""
+        leads = [p for p in placed if not p.double]
+        if all(level == "off" for level in levels):
+            return Adlibs([], {}, leads)
+        clips: dict[str, np.ndarray] = {}
+        lang = song_lang(song)
+        voice = next((v for ln, v in zip(song.lines, settings.line_voices) if ln.main_lang == lang),
+                     settings.line_voices[0])
+        for word in catalog.ADLIB_WORDS.get(lang, ()):
+            clip = self._interjection(word, lang, voice)
+            if clip is not None:
+                clips[word] = clip
+        plans = plan_adlibs([p.timed for p in leads], levels, list(beats), tuple(clips),
+                            {w: len(c) / SAMPLE_RATE for w, c in clips.items()}, settings.seed)
+        return Adlibs(plans, clips, leads)
+
+    def _interjection(self, word: str, lang: str, voice: str):
+        """``word`` sung at its natural pace by ``voice``, from its first syllable's start to its end."""
+        line, _ = analyze_line(word, lang)
+        if line is None:
+            return None
+        natural = self.engine.natural_timing(line, voice)
+        durations = [list(s.phoneme_durations) for s in natural.syllables]
+        sung = self.engine.sing(line, voice, durations, [0.0] * len(durations), lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+        timbre = catalog.entry(voice).timbre
+        sung = apply_timbre(sung, timbre.semitones, timbre.effect)
+        spans = sung.alignment.syllables
+        a = int(spans[0].start * sung.sample_rate)
+        b = int(min(len(sung.audio), (spans[-1].end + 0.08) * sung.sample_rate))
+        return resample(sung.audio[a:b].astype(np.float32), sung.sample_rate, SAMPLE_RATE)
 
     def _sing(self, line, line_plan, voice: str, detune: float = 0.0):
         """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew)."""
@@ -143,15 +209,23 @@ class Renderer:
         return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines, n_sections)
 
     @staticmethod
-    def _mix(placed, beat, settings: RenderSettings, song, plan: FlowPlan, sections) -> Track:
+    def _mix(placed, beat, settings: RenderSettings, song, plan: FlowPlan, sections, adlibs: Adlibs | None = None) -> Track:
         """Vocal track over the beat, mastered: the track runs until the beat ends and the vocal has
         rung out."""
         uploaded = beat.midi is None
         n = max(len(beat.audio), int((max(p.timed.end for p in placed) + RING_OUT) * SAMPLE_RATE))
         beat_audio = np.concatenate([beat.audio, np.zeros((max(0, n - len(beat.audio)), 2), np.float32)])[:n]
+        adlib_audio, events = None, []
+        if adlibs is not None and adlibs.plans:
+            lead = vocal_track(adlibs.leads, n)
+            adlib_audio = adlib_track(adlibs.plans, lead if lead.ndim == 1 else lead.mean(axis=1), adlibs.clips,
+                                      SAMPLE_RATE, n)
+            events = [AdlibEvent(p.kind, p.text, p.line, p.start, min(p.window_end, p.start + (
+                p.source[1] - p.source[0] if p.kind == "echo" else len(adlibs.clips[p.text]) / SAMPLE_RATE)))
+                for p in adlibs.plans]
         stems = mix_track(vocal_track(placed, n), beat_audio, SAMPLE_RATE,
                           duck_db=DUCK_DB_UPLOAD if uploaded else DUCK_DB_GENERATED,
-                          beat_stems=beat.stems, kick_times=beat.kick_times)
+                          beat_stems=beat.stems, kick_times=beat.kick_times, adlibs=adlib_audio)
         seconds = n / SAMPLE_RATE
         grid = beat.grid
         spans = [SectionSpan(s.name, s.kind, grid.slot_time(s.first_bar, 0),
@@ -163,7 +237,8 @@ class Renderer:
                      lines=[p.timed for p in placed if not p.double], title=song.title, midi=beat.midi,
                      warnings=song.warnings + list(settings.warnings) + plan.warnings,
                      parts=stems.parts, sections=[s for s in spans if s.end > s.start], style=beat.style,
-                     key=beat.key, lang=max(set(langs), key=langs.count), generator=f"airap {__version__}")
+                     key=beat.key, lang=max(set(langs), key=langs.count), generator=f"airap {__version__}",
+                     adlibs=stems.adlibs, adlib_events=events)
 
 
 __all__ = ["RenderRequest", "RenderResult", "Renderer"]

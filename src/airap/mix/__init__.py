@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .adlibs import AdlibPlan, adlib_track, plan_adlibs
 from .chain import (
     apply_gain,
     block_energy,
@@ -23,9 +24,9 @@ from .chain import (
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
-from .vocals import CREW_DETUNE, PlacedLine, place_line, vocal_track
+from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, place_line, vocal_track
 
-__all__ = ["CREW_DETUNE", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
+__all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
            "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track",
            "write_track"]
 
@@ -52,7 +53,7 @@ def _sung_rms(y: np.ndarray, sung: np.ndarray) -> float:
 
 def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: float = 3.0,
               duck_db: float = DUCK_DB_GENERATED, beat_stems: dict[str, np.ndarray] | None = None,
-              kick_times: tuple[float, ...] = ()) -> Stems:
+              kick_times: tuple[float, ...] = (), adlibs: np.ndarray | None = None) -> Stems:
     """Vocal chain on the vocal; with the beat's stems, the bass side-chained to the kick; the beat
     ducked under the vocal, the vocal ``vocal_level_db`` above the beat (RMS over the sung part), the
     sum glued and mastered to -14 LUFS / -1 dBTP. Every stem shares the mix's length and gain
@@ -79,6 +80,12 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     duck = to_samples(duck_gain_blocks(v_peaks * scale, sr, duck_db), n)
     apply_gain(b, duck, inplace=True)
     mix = b + (v[:, None] if v.ndim == 1 else v)
+    adl = None
+    if adlibs is not None and np.any(adlibs):  # levelled like the lead
+        adl = np.zeros((n, 2), np.float32)
+        adl[: min(n, len(adlibs))] = adlibs[:n]
+        adl *= scale
+        mix += adl
     out, gain = master(mix, sr, inplace=True)
     g = np.float32(gain)
     duck *= g
@@ -86,4 +93,4 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
         apply_gain(y, duck, inplace=True)
     b *= g
     v *= g
-    return Stems(mix=out, vocals=_stereo(v, n), beat=b, parts=parts)
+    return Stems(mix=out, vocals=_stereo(v, n), beat=b, parts=parts, adlibs=None if adl is None else adl * g)

@@ -132,7 +132,10 @@ def timings_json(track: Track) -> str:
 def write_track(track: Track, out_dir: Path, formats: tuple[str, ...] = ("wav",)) -> list[Path]:
     out_dir = Path(out_dir)
     written = []
-    for name, audio in (("mix", track.mix), ("vocals", track.vocals), ("beat", track.beat), *track.parts.items()):
+    stems = [("mix", track.mix), ("vocals", track.vocals), ("beat", track.beat), *track.parts.items()]
+    if track.adlibs is not None:
+        stems.append(("adlibs", track.adlibs))
+    for name, audio in stems:
         p = out_dir / f"{name}.wav"
         # Stems are pre-limiter (they sum to the mix before its limiter): float keeps their peaks.
         write_audio(p, audio, track.sample_rate, "PCM_16" if name == "mix" else "FLOAT",

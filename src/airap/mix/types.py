@@ -43,6 +43,16 @@ class Stems:
     vocals: np.ndarray  # float32 [n, 2], the vocal's share of the mix
     beat: np.ndarray  # float32 [n, 2], the beat's share
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # the beat's own stems (drums, bass, music)
+    adlibs: np.ndarray | None = None  # float32 [n, 2], the ad-libs' share of the mix
+
+
+@dataclass(frozen=True)
+class AdlibEvent:
+    kind: str  # "echo" | "interjection"
+    text: str
+    line: int
+    start: float
+    end: float
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class Track:
     key: str = ""  # e.g. "A minor" (generated beats)
     lang: str = "en"  # the lyrics' main language
     generator: str = "airap"  # name and version of what made it: the AI label every file carries
+    adlibs: np.ndarray | None = None  # float32 [n, 2], the ad-lib stem
+    adlib_events: list[AdlibEvent] = field(default_factory=list)
 
     @property
     def artist(self) -> str:
@@ -98,6 +110,8 @@ class Track:
                           "label": f"AI-generated with {self.generator}: synthetic voices and beat"},
             "sections": [{"name": s.name, "kind": s.kind, "start": r(s.start), "end": r(s.end), "bars": s.bars}
                          for s in self.sections],
+            "adlibs": [{"kind": a.kind, "text": a.text, "line": a.line, "start": r(a.start), "end": r(a.end)}
+                       for a in self.adlib_events],
             "beats": [r(b) for b in self.beats], "downbeats": [r(b) for b in self.downbeats],
             "lines": [{
                 "text": ln.text, "section": ln.section, "flow": ln.flow, "voice": ln.voice, "crew": list(ln.crew),

@@ -3,7 +3,7 @@ lyrics read off where every syllable really went."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import signal
@@ -15,6 +15,12 @@ from .types import TimedLine, TimedSyllable, TimedWord
 CREW_DETUNE = (0.08, -0.08, 0.12, -0.12)  # semitones per extra voice (8-12 cents: a natural unison)
 CREW_PAN = (-0.55, 0.55, -0.3, 0.3)  # -1 left .. 1 right
 CREW_GAIN_DB = -3.0
+# A doubled line: the same character's second and third takes, a few cents off, a few ms late, panned
+# wide and 6 dB down: the lead stays clear in the centre, the hook gets wider and thicker.
+DOUBLE_DETUNE = (0.1, -0.1)  # semitones
+DOUBLE_DELAY_S = (0.014, 0.023)
+DOUBLE_PAN = (-0.7, 0.7)
+DOUBLE_GAIN_DB = -6.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,14 @@ def place_line(line, line_plan, sung, sample_rate: int, voice: str = "", crew: t
     k = crew_index % len(CREW_PAN)
     return PlacedLine(audio=audio, start=start, timed=timed, pan=CREW_PAN[k], gain=10 ** (CREW_GAIN_DB / 20),
                       double=True)
+
+
+def double_line(line, line_plan, sung, sample_rate: int, voice: str, k: int) -> PlacedLine:
+    """The ``k``-th doubled take of a line (``sung``: the character singing it again, detuned by
+    ``DOUBLE_DETUNE[k]``), placed like the lead and then ``DOUBLE_DELAY_S[k]`` late."""
+    placed = place_line(line, line_plan, sung, sample_rate, voice)
+    return replace(placed, start=placed.start + int(round(DOUBLE_DELAY_S[k] * sample_rate)), pan=DOUBLE_PAN[k],
+                   gain=10 ** (DOUBLE_GAIN_DB / 20), double=True)
 
 
 def vocal_track(placed: list[PlacedLine], n_samples: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 JOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 TRASH_PREFIX = ".expired-"
-RESULT_FILES = ("mix.wav", "mix.mp3", "vocals.wav", "beat.wav", "drums.wav", "bass.wav", "music.wav", "beat.mid",
+RESULT_FILES = ("mix.wav", "mix.mp3", "vocals.wav", "adlibs.wav", "beat.wav", "drums.wav", "bass.wav", "music.wav", "beat.mid",
                 "timings.json", "lyrics.lrc")
 STATUSES = ("queued", "running", "done", "failed")
 

@@ -29,6 +29,28 @@ class SheetRow(NamedTuple):
     flow: str | None
     voice: str | None
     crew: tuple[str, ...] = ()
+    adlibs: str | None = None  # off | light | heavy (None: the section kind's default)
+    double: bool | None = None  # a doubled take under the lead (None: the section kind's default)
+
+
+ADLIB_LEVELS = ("off", "light", "heavy")
+
+
+def _adlibs(value) -> str | None:
+    if value is None:
+        return None
+    if value is False:  # YAML reads a bare `off` as false
+        return "off"
+    text = str(value).strip().lower()
+    if text not in ADLIB_LEVELS:
+        raise InputError(f"song sheet: adlibs must be one of {', '.join(ADLIB_LEVELS)}, got {text[:20]!r}")
+    return text
+
+
+def _double(value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise InputError(f"song sheet: double must be true or false, got {str(value)[:20]!r}")
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -133,7 +155,9 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
             item = item if isinstance(item, dict) else {"text": item}
             voice, crew = _voices(item.get("voice", sec.get("voice")))
             rows.append(SheetRow(name, _scalar_text(item.get("text", ""), "a line's 'text'"),
-                                 _name(item.get("flow", sec.get("flow")), "'flow'"), voice, crew))
+                                 _name(item.get("flow", sec.get("flow")), "'flow'"), voice, crew,
+                                 _adlibs(item.get("adlibs", sec.get("adlibs"))),
+                                 _double(item.get("double", sec.get("double")))))
     meta = {k: data.get(k) for k in ("title", "bpm", "beat", "voice", "flow", "lang")}
     for key in ("beat", "voice", "flow", "lang"):
         _name(meta[key], f"'{key}'")

@@ -69,6 +69,8 @@ class Line:
     flow: str | None = None  # template name; None = the song's default
     voice: str | None = None  # voice override for this line
     crew: tuple[str, ...] = ()  # more voices singing it in unison with the lead (a crew hook)
+    adlibs: str | None = None  # off | light | heavy; None: the section kind's default
+    double: bool | None = None  # a doubled take under the lead; None: the section kind's default
 
     @property
     def syllables(self) -> list[Syllable]:
