@@ -19,8 +19,8 @@ CREW_GAIN_DB = -3.0
 # wide and 6 dB down: the lead stays clear in the centre, the hook gets wider and thicker.
 DOUBLE_DETUNE = (0.1, -0.1)  # semitones
 DOUBLE_DELAY_S = (0.014, 0.023)
-DOUBLE_PAN = (-0.7, 0.7)
-DOUBLE_GAIN_DB = -6.0
+DOUBLE_PAN = (-0.8, 0.8)
+DOUBLE_GAIN_DB = -10.0
 
 
 @dataclass(frozen=True)
