@@ -12,15 +12,15 @@ import numpy as np
 
 from .adlibs import AdlibPlan, adlib_track, plan_adlibs
 from .chain import (
+    HOP,
     apply_gain,
     block_energy,
-    block_peak,
     duck_gain_blocks,
     kick_sidechain_gain,
     master,
     to_samples,
     true_peak_db,
-    vocal_chain,
+    vocal_chain_peaks,
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
@@ -35,6 +35,7 @@ __all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DET
 DUCK_DB_GENERATED = 4.0
 DUCK_DB_UPLOAD = 3.0
 BASS_SIDECHAIN_DB = 6.0  # the bass under every kick (generated beats: the kick times are known)
+LEVEL_STEP = 4  # the vocal-over-beat level is matched on every 4th sample: an RMS needs no more
 
 
 def _stereo(y: np.ndarray, n: int) -> np.ndarray:
@@ -46,7 +47,7 @@ def _stereo(y: np.ndarray, n: int) -> np.ndarray:
 
 def _sung_rms(y: np.ndarray, sung: np.ndarray) -> float:
     """RMS over the control blocks where the vocal sounds."""
-    e = block_energy(y)
+    e = block_energy(y, step=LEVEL_STEP)
     sung = sung[: len(e)]
     return float(np.sqrt(e[sung].mean())) if sung.any() else 0.0
 
@@ -60,7 +61,9 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     staging (before the bus glue and limiter), and the beat's stems sum to the beat stem."""
     n = max(len(vocal), len(beat))
     v = np.zeros(n, np.float32) if vocal.ndim == 1 else np.zeros((n, 2), np.float32)
-    v[: len(vocal)] = vocal_chain(vocal.astype(np.float32), sr)[:n]
+    chained, v_peaks = vocal_chain_peaks(vocal.astype(np.float32), sr)
+    v[: len(vocal)] = chained[:n]
+    v_peaks = np.concatenate([v_peaks, np.zeros(max(0, -(-n // HOP) - len(v_peaks)))])[: -(-n // HOP)]
     parts: dict[str, np.ndarray] = {}
     if beat_stems:  # our own copies, processed in place from here on (each is a 50 MB array a song)
         parts = {k: _stereo(y, n) for k, y in beat_stems.items()}
@@ -72,7 +75,6 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
                 b += y
     else:
         b = _stereo(beat.astype(np.float32), n)
-    v_peaks = block_peak(v)
     sung = v_peaks > 1e-3
     v_rms, b_rms = _sung_rms(v, sung), _sung_rms(b, sung)
     scale = np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms) if v_rms > 0 and b_rms > 0 else np.float32(1)
