@@ -23,8 +23,6 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "airap" / "data" / "previews
 
 
 def main():
-    from scipy import signal
-
     from airap import catalog
     from airap.render import Renderer
     from airap.request import RenderRequest
@@ -42,20 +40,23 @@ def main():
             continue
         lyrics = PREVIEW_LINES[v.default_lang].format(name=v.name)
         res = renderer.render(RenderRequest(lyrics=lyrics, voice=v.name, bpm=92, beat="boom-bap", seed=1))
-        mono = res.track.mix.mean(axis=1)
-        y = signal.resample_poly(mono, PREVIEW_RATE // 50, res.track.sample_rate // 50).astype(np.float32)
-        sf.write(OUT / f"{v.name}.mp3", y, PREVIEW_RATE, format="MP3", subtype="MPEG_LAYER_III",
-                 compression_level=0.9)
-        print(v.name, f"{(OUT / f'{v.name}.mp3').stat().st_size // 1000} kB")
+        write_preview(OUT / f"{v.name}.mp3", res.track.mix.mean(axis=1), res.track.sample_rate)
     for stale in OUT.glob("*.mp3"):
         if stale.stem not in catalog.VOICES:
             stale.unlink()
 
 
-def beat_previews():
-    """data/previews/beats/<style>.mp3: each style's verse end, fill, drop and hook, 10 s, stereo."""
+def write_preview(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """A small MP3 at PREVIEW_RATE (mono or stereo as given)."""
     from scipy import signal
 
+    y = signal.resample_poly(audio, PREVIEW_RATE // 50, sample_rate // 50, axis=0).astype(np.float32)
+    sf.write(path, y, PREVIEW_RATE, format="MP3", subtype="MPEG_LAYER_III", compression_level=0.9)
+    print(path.stem, f"{path.stat().st_size // 1000} kB")
+
+
+def beat_previews():
+    """data/previews/beats/<style>.mp3: each style's verse end, fill, drop and hook, 10 s, stereo."""
     from airap import catalog
     from airap.beat import preview_beat
     from airap.mix.chain import master
@@ -64,10 +65,7 @@ def beat_previews():
     out.mkdir(parents=True, exist_ok=True)
     for style in catalog.STYLES.values():
         clip, _ = master(preview_beat(style, seed=1), 44100)
-        y = signal.resample_poly(clip, 1, 2, axis=0).astype(np.float32)
-        sf.write(out / f"{style.name}.mp3", y, PREVIEW_RATE, format="MP3", subtype="MPEG_LAYER_III",
-                 compression_level=0.9)
-        print(style.name, f"{(out / f'{style.name}.mp3').stat().st_size // 1000} kB")
+        write_preview(out / f"{style.name}.mp3", clip, 44100)
     for stale in out.glob("*.mp3"):
         if stale.stem not in catalog.STYLES:
             stale.unlink()

@@ -130,7 +130,7 @@ def _set(pattern: str, step: int, char: str) -> str:
     return pattern[:step] + char + pattern[step + 1:]
 
 
-def _turnaround(bar: DrumBar, style: BeatStyle, rng: np.random.Generator) -> DrumBar:
+def _turnaround(bar: DrumBar, rng: np.random.Generator) -> DrumBar:
     """The last bar of a phrase: one of a few idiomatic pushes into the next phrase."""
     move = rng.integers(0, 4)
     if move == 0:  # kick push on the last 'a'
@@ -208,7 +208,7 @@ def arrange(style: BeatStyle, sections: tuple[Section, ...], seed: int) -> Arran
             elif role == "drop" and (i // PHRASE_BARS) % 2:
                 drums = style.answer
             if role == "turnaround":
-                drums = _turnaround(style.answer if (i // PHRASE_BARS) % 2 else style.groove, style, rng)
+                drums = _turnaround(style.answer if (i // PHRASE_BARS) % 2 else style.groove, rng)
             if role in ("groove", "answer", "turnaround", "drop"):
                 if style.ghost_notes:
                     drums = _ghosts(drums, rng)

@@ -82,12 +82,6 @@ def highpass(y: np.ndarray, sr: int, cutoff: float = 90.0) -> np.ndarray:
     return signal.sosfilt(sos, y, axis=0).astype(np.float32)
 
 
-def compress(y: np.ndarray, sr: int, threshold_db: float = -20.0, ratio: float = 3.0, makeup_db: float = 4.0,
-             attack: float = 0.003, release: float = 0.1) -> np.ndarray:
-    gain_db = _compressor_db(block_peak(y), sr, threshold_db, ratio, makeup_db, attack, release)
-    return apply_gain(y, to_samples(db_to_gain(gain_db), len(y)))
-
-
 def _compressor_db(peaks: np.ndarray, sr: int, threshold_db: float = -20.0, ratio: float = 3.0,
                    makeup_db: float = 4.0, attack: float = 0.003, release: float = 0.1) -> np.ndarray:
     env_db = _to_db(follow(peaks, sr, attack, release))
@@ -159,10 +153,6 @@ def duck_gain_blocks(vocal_peaks: np.ndarray, sr: int, depth_db: float = 4.0) ->
     loud = env[env > 1e-4]
     level = np.clip(env / (np.percentile(loud, 90) if loud.size else 1.0), 0, 1)
     return db_to_gain(-depth_db * level)
-
-
-def duck_gain(vocal: np.ndarray, sr: int, n: int, depth_db: float = 4.0) -> np.ndarray:
-    return to_samples(duck_gain_blocks(block_peak(vocal), sr, depth_db), n)
 
 
 def kick_sidechain_blocks(kick_times, sr: int, n: int, depth_db: float = 6.0, release: float = 0.12) -> np.ndarray:
