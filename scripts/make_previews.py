@@ -19,6 +19,8 @@ PREVIEW_LINES = {
     "zh": "我是{name}来到这里\n每个字都落在鼓点上",
 }
 PREVIEW_RATE = 22050
+PREVIEW_LEAD_IN = 1.5  # s of beat before the first line
+PREVIEW_TAIL = 1.5
 OUT = Path(__file__).resolve().parents[1] / "src" / "airap" / "data" / "previews"
 
 
@@ -40,10 +42,23 @@ def main():
             continue
         lyrics = PREVIEW_LINES[v.default_lang].format(name=v.name)
         res = renderer.render(RenderRequest(lyrics=lyrics, voice=v.name, bpm=92, beat="boom-bap", seed=1))
-        write_preview(OUT / f"{v.name}.mp3", res.track.mix.mean(axis=1), res.track.sample_rate)
+        write_preview(OUT / f"{v.name}.mp3", voice_clip(res.track), res.track.sample_rate)
     for stale in OUT.glob("*.mp3"):
         if stale.stem not in catalog.VOICES:
             stale.unlink()
+
+
+def voice_clip(track) -> np.ndarray:
+    """The rapped lines with a beat's lead-in and a short tail, not the song's whole intro and outro:
+    a voice preview should start with the voice."""
+    sr = track.sample_rate
+    a = max(0.0, track.lines[0].start - PREVIEW_LEAD_IN)
+    b = min(track.duration, track.lines[-1].end + PREVIEW_TAIL)
+    clip = track.mix[int(a * sr):int(b * sr)].mean(axis=1)
+    fade = int(0.3 * sr)
+    clip[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)
+    clip[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+    return clip
 
 
 def write_preview(path: Path, audio: np.ndarray, sample_rate: int) -> None:
