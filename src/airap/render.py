@@ -161,8 +161,8 @@ class Renderer:
         return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds)
 
     def _adlibs(self, placed, levels: list[str], settings: RenderSettings, song, beats) -> Adlibs:
-        """Echoes and interjections for the lines whose level asks for them, each character singing
-        its own interjections (sung once per character and word)."""
+        """Echoes and interjections for the lines whose level asks for them; the interjections are
+        sung once per word, in the song's main language, by the first character who raps in it."""
         leads = [p for p in placed if not p.double]
         if all(level == "off" for level in levels):
             return Adlibs([], {}, leads)
@@ -185,9 +185,8 @@ class Renderer:
             return None
         natural = self.engine.natural_timing(line, voice)
         durations = [list(s.phoneme_durations) for s in natural.syllables]
-        sung = self.engine.sing(line, voice, durations, [0.0] * len(durations), lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
-        timbre = catalog.entry(voice).timbre
-        sung = apply_timbre(sung, timbre.semitones, timbre.effect)
+        sung = self._in_character(self.engine.sing(line, voice, durations, [0.0] * len(durations),
+                                                   lead_in=LINE_LEAD_IN, tail=LINE_TAIL), voice)
         spans = sung.alignment.syllables
         a = int(spans[0].start * sung.sample_rate)
         b = int(min(len(sung.audio), (spans[-1].end + 0.08) * sung.sample_rate))
@@ -197,7 +196,12 @@ class Renderer:
         """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew)."""
         durations = [list(s.phoneme_durations) for s in line_plan.syllables]
         rests = [s.rest_after for s in line_plan.syllables]
-        sung = self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+        return self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
+                                                   tail=LINE_TAIL), voice, detune)
+
+    @staticmethod
+    def _in_character(sung, voice: str, detune: float = 0.0):
+        """A sung line in the character's timbre (``detune``: semitones more, for a crew or a double)."""
         timbre = catalog.entry(voice).timbre
         return apply_timbre(sung, timbre.semitones + detune, timbre.effect)
 

@@ -49,15 +49,17 @@ class Layers:
     bass: bool
     open_hats: bool  # the groove's open hats plus one on every 'and' of beat 4
     lift: int  # MIDI velocity added to the drums: a hook hits harder
-    filtered: bool  # the music low-passed (an intro that opens up when the verse lands)
+    # The music's low-pass (Hz, None: open): muffled in the intro and the bridge, darker under a
+    # verse (room for the voice), open in the hook, which is what makes a hook sound bigger throughout.
+    lowpass_hz: float | None
 
 
 LAYERS = {
-    "intro": Layers("hats", bass=False, open_hats=False, lift=-20, filtered=True),
-    "verse": Layers("full", bass=True, open_hats=False, lift=0, filtered=False),
-    "hook": Layers("full", bass=True, open_hats=True, lift=8, filtered=False),
-    "bridge": Layers("half", bass=True, open_hats=False, lift=-8, filtered=True),
-    "outro": Layers("full", bass=True, open_hats=True, lift=4, filtered=False),
+    "intro": Layers("hats", bass=False, open_hats=False, lift=-20, lowpass_hz=900.0),
+    "verse": Layers("full", bass=True, open_hats=False, lift=0, lowpass_hz=2500.0),
+    "hook": Layers("full", bass=True, open_hats=True, lift=8, lowpass_hz=None),
+    "bridge": Layers("half", bass=True, open_hats=False, lift=-8, lowpass_hz=900.0),
+    "outro": Layers("full", bass=True, open_hats=True, lift=4, lowpass_hz=None),
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import signal
 
 from ..errors import SetupError
-from .arrange import Arrangement, BarPlan, Section, arrange
+from .arrange import LAYERS, Arrangement, BarPlan, Section, arrange
 from .grid import BeatGrid
 from .styles import STEPS, BeatStyle
 
@@ -28,9 +28,6 @@ NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 TAIL_SECONDS = 2.0  # the final hit rings out this long
 HAT_JITTER_S = 0.003  # hats (only) lean up to 3 ms either side: humanised, the kick and snare stay exact
 VELOCITY_JITTER = 6  # +- MIDI velocity on every drum hit
-# The music's low-pass per section kind: muffled in the intro and the bridge, darker under a verse
-# (room for the voice), open in the hook, which is what makes a hook sound bigger for its whole length.
-MUSIC_LOWPASS_HZ = {"intro": 900.0, "bridge": 900.0, "verse": 2500.0}
 CRASH, KICK, CLOSED_HAT, OPEN_HAT = 49, 36, 42, 46
 STEP_VELOCITY = {"x": 0, "X": 12, "o": -45, "r": -12}  # relative to the style's drum velocity
 # Stem balance, LU relative to the drums (BS.1770 loudness of each stem over the song): soundfont
@@ -384,9 +381,9 @@ def generate_beat(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement | N
     stems = {"drums": drums, "bass": bass, "music": music}
     _balance(stems, sample_rate, STEM_LEVELS_LU[style.bass])
     for sec in arrangement.sections:
-        if sec.kind in MUSIC_LOWPASS_HZ:
+        if LAYERS[sec.kind].lowpass_hz:
             _lowpass(music, grid.slot_time(sec.first_bar, 0), grid.slot_time(sec.first_bar + sec.bars, 0),
-                     sample_rate, MUSIC_LOWPASS_HZ[sec.kind])
+                     sample_rate, LAYERS[sec.kind].lowpass_hz)
     swell = _reverse_cymbal(sample_rate, soundfont())
     for bp in arrangement.bars:
         if bp.drop_last_beat:
