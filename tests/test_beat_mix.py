@@ -67,11 +67,11 @@ def _music(sr: int, seconds: float, seed: int = 0) -> np.ndarray:
 def test_our_loudness_and_true_peak_match_the_references():
     import pyloudnorm
 
-    from airap.mix.chain import block_peak, gated_loudness, hop_energy, k_weighted, loudness_blocks, true_peak_blocks
+    from airap.mix.chain import block_peak, gated_loudness, hop_energy, loudness_blocks, true_peak_blocks
 
     sr = 44100
     y = _music(sr, 8.0)
-    ours = gated_loudness(hop_energy(loudness_blocks(k_weighted(y, sr)), sr))
+    ours = gated_loudness(hop_energy(loudness_blocks(y, sr), sr))
     assert abs(ours - pyloudnorm.Meter(sr).integrated_loudness(y)) < 0.01
     est = 20 * np.log10(true_peak_blocks(y, 0.0).max())
     assert abs(est - true_peak_db(y, sr)) < 0.2 and est >= 20 * np.log10(block_peak(y).max())
@@ -112,3 +112,35 @@ def test_bass_ducks_under_every_kick():
     g = kick_sidechain_gain([0.5, 1.0], sr, sr * 2, depth_db=6.0)
     at = lambda s: g[int(s * sr)]  # noqa: E731
     assert at(0.25) > 0.99 and at(0.5 + 2 * HOP / sr) < 0.6 and at(0.95) > 0.95 and at(1.0 + 2 * HOP / sr) < 0.6
+
+
+def test_room_by_slices_is_the_one_shot_convolution():
+    from scipy import signal
+
+    from airap.mix.chain import CHUNK, _room, reverb
+
+    sr = 44100
+    y = np.random.default_rng(3).standard_normal(2 * CHUNK + 777).astype(np.float32)
+    ours = reverb(y, sr, wet=0.5)
+    half = 0.5 * (y[0:-1:2] + y[1::2])
+    tail = signal.fftconvolve(half, _room(sr // 2, 0.5, 0))[: len(half) + 1]
+    ref = np.empty_like(y)
+    ref[0::2] = tail[: len(ref[0::2])]
+    ref[1::2] = 0.5 * (tail[:-1] + tail[1:])[: len(ref[1::2])]
+    assert np.abs(ours - (0.5 * y + 0.5 * ref)).max() < 1e-4
+
+
+def test_mix_track_in_place_matches_the_copying_call():
+    sr = 44100
+    n = 3 * sr
+    rng = np.random.default_rng(5)
+    vocal = (0.3 * np.sin(2 * np.pi * 220 * np.arange(n) / sr) * (rng.random(n) > 0.3)).astype(np.float32)
+    stems = {k: _music(sr, 3.0, seed=i) * 0.3 for i, k in enumerate(("drums", "bass", "music"))}
+    beat = sum(stems.values())
+    kicks = (0.5, 1.0, 1.5)
+    ref = mix_track(vocal, beat, sr, beat_stems=stems, kick_times=kicks)
+    owned = mix_track(vocal.copy(), beat.copy(), sr, beat_stems={k: y.copy() for k, y in stems.items()},
+                      kick_times=kicks, consume=True)
+    assert np.array_equal(ref.mix, owned.mix) and np.array_equal(ref.vocals, owned.vocals)
+    assert np.allclose(sum(ref.parts.values()), ref.beat, atol=1e-5)
+    assert np.array_equal(stems["drums"], _music(sr, 3.0, seed=0) * 0.3)  # the copying call left its inputs alone

@@ -40,7 +40,7 @@ from .mix import (
     write_track,
 )
 from .mix.types import AdlibEvent
-from .mix.vocals import resample
+from .mix.vocals import lead_span, resample
 from .request import RenderRequest, RenderSettings, check_request, resolve, song_lang
 from .studio import rhyme_placement
 from .text import analyze_line, parse_lyrics
@@ -218,18 +218,16 @@ class Renderer:
         rung out."""
         uploaded = beat.midi is None
         n = max(len(beat.audio), int((max(p.timed.end for p in placed) + RING_OUT) * SAMPLE_RATE))
-        beat_audio = np.concatenate([beat.audio, np.zeros((max(0, n - len(beat.audio)), 2), np.float32)])[:n]
         adlib_audio, events = None, []
         if adlibs is not None and adlibs.plans:
-            lead = vocal_track(adlibs.leads, n)
-            adlib_audio = adlib_track(adlibs.plans, lead if lead.ndim == 1 else lead.mean(axis=1), adlibs.clips,
+            adlib_audio = adlib_track(adlibs.plans, lambda a, b: lead_span(adlibs.leads, a, b), adlibs.clips,
                                       SAMPLE_RATE, n)
             events = [AdlibEvent(p.kind, p.text, p.line, p.start, min(p.window_end, p.start + (
                 p.source[1] - p.source[0] if p.kind == "echo" else len(adlibs.clips[p.text]) / SAMPLE_RATE)))
                 for p in adlibs.plans]
-        stems = mix_track(vocal_track(placed, n), beat_audio, SAMPLE_RATE,
+        stems = mix_track(vocal_track(placed, n), beat.audio, SAMPLE_RATE,
                           duck_db=DUCK_DB_UPLOAD if uploaded else DUCK_DB_GENERATED,
-                          beat_stems=beat.stems, kick_times=beat.kick_times, adlibs=adlib_audio)
+                          beat_stems=beat.stems, kick_times=beat.kick_times, adlibs=adlib_audio, consume=True)
         seconds = n / SAMPLE_RATE
         grid = beat.grid
         spans = [SectionSpan(s.name, s.kind, grid.slot_time(s.first_bar, 0),

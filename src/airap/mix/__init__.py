@@ -9,18 +9,22 @@ sung line's fields by name).
 from __future__ import annotations
 
 import numpy as np
+from scipy import signal
 
 from .adlibs import AdlibPlan, adlib_track, plan_adlibs
 from .chain import (
     HOP,
-    apply_gain,
-    block_energy,
+    Room,
+    block_peak,
+    chunks,
     duck_gain_blocks,
-    kick_sidechain_gain,
-    master,
-    to_samples,
+    gain_slice,
+    k_weighting_sos,
+    kick_sidechain_blocks,
+    master_gain,
+    true_peak_blocks,
     true_peak_db,
-    vocal_chain_peaks,
+    vocal_gain_blocks,
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
@@ -38,61 +42,140 @@ BASS_SIDECHAIN_DB = 6.0  # the bass under every kick (generated beats: the kick 
 LEVEL_STEP = 4  # the vocal-over-beat level is matched on every 4th sample: an RMS needs no more
 
 
-def _stereo(y: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros((n, 2), np.float32)
+def _buffer(y: np.ndarray, n: int, stereo: bool, consume: bool) -> np.ndarray:
+    """``y`` as a float32 buffer of ``n`` frames (stereo: [n, 2]) that this stage may write: ``y``
+    itself when the caller hands it over and it already fits (no fresh song-sized array), else a
+    zero-padded copy."""
+    shape = (n, 2) if stereo else (n,) + y.shape[1:]
+    if consume and y.shape == shape and y.dtype == np.float32 and y.flags.c_contiguous and y.flags.writeable:
+        return y
+    out = np.zeros(shape, np.float32)
     y = y[:n]
-    out[: len(y)] = y[:, None] if y.ndim == 1 else y
+    out[: len(y)] = y[:, None] if stereo and y.ndim == 1 else y
     return out
 
 
-def _sung_rms(y: np.ndarray, sung: np.ndarray) -> float:
+class _Blocks:
+    """Per-slice control-rate values gathered into one array per name."""
+
+    def __init__(self):
+        self.parts: dict[str, list[np.ndarray]] = {}
+
+    def add(self, name: str, values: np.ndarray) -> None:
+        self.parts.setdefault(name, []).append(values)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.concatenate(self.parts[name])
+
+
+def _energy(y: np.ndarray, hop: int = HOP) -> np.ndarray:
+    """Mean square per ``hop`` block over channels, reading every LEVEL_STEP-th sample (a level estimate)."""
+    x = y[:, None] if y.ndim == 1 else y
+    c = x[: len(x) // hop * hop:LEVEL_STEP]
+    return np.einsum("ij,ij->i", c, c).reshape(-1, hop // LEVEL_STEP).mean(axis=1) / x.shape[1]
+
+
+def _sung_rms(energy: np.ndarray, sung: np.ndarray) -> float:
     """RMS over the control blocks where the vocal sounds."""
-    e = block_energy(y, step=LEVEL_STEP)
-    sung = sung[: len(e)]
+    m = min(len(energy), len(sung))
+    e, sung = energy[:m], sung[:m]
     return float(np.sqrt(e[sung].mean())) if sung.any() else 0.0
 
 
 def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: float = 3.0,
               duck_db: float = DUCK_DB_GENERATED, beat_stems: dict[str, np.ndarray] | None = None,
-              kick_times: tuple[float, ...] = (), adlibs: np.ndarray | None = None) -> Stems:
-    """Vocal chain on the vocal; with the beat's stems, the bass side-chained to the kick; the beat
-    ducked under the vocal, the vocal ``vocal_level_db`` above the beat (RMS over the sung part), the
-    sum glued and mastered to -14 LUFS / -1 dBTP. Every stem shares the mix's length and gain
-    staging (before the bus glue and limiter), and the beat's stems sum to the beat stem."""
+              kick_times: tuple[float, ...] = (), adlibs: np.ndarray | None = None,
+              consume: bool = False) -> Stems:
+    """Vocal chain on the vocal (:func:`chain.vocal_chain`); with the beat's stems, the bass
+    side-chained to the kick; the beat ducked under the vocal, the vocal ``vocal_level_db`` above the
+    beat (RMS of the dry voice over its sung part), the sum glued and mastered to -14 LUFS / -1 dBTP.
+    Every stem shares the mix's length and gain staging (before the bus glue and limiter), and the
+    beat's stems sum to the beat stem.
+
+    Three passes over ``chain.CHUNK``-frame slices, each doing all its per-sample work while the
+    slice is in cache: analyse (vocal high-pass, peaks, hiss; the beat bus), then mix (vocal gain and
+    room, ducking, the sum, its loudness and peaks), then the master's gain on every stem.
+    ``consume``: the caller hands its arrays over, and those that fit are worked on in place."""
     n = max(len(vocal), len(beat))
-    v = np.zeros(n, np.float32) if vocal.ndim == 1 else np.zeros((n, 2), np.float32)
-    chained, v_peaks = vocal_chain_peaks(vocal.astype(np.float32), sr)
-    v[: len(vocal)] = chained[:n]
-    v_peaks = np.concatenate([v_peaks, np.zeros(max(0, -(-n // HOP) - len(v_peaks)))])[: -(-n // HOP)]
-    parts: dict[str, np.ndarray] = {}
-    if beat_stems:  # our own copies, processed in place from here on (each is a 50 MB array a song)
-        parts = {k: _stereo(y, n) for k, y in beat_stems.items()}
-        if "bass" in parts and len(kick_times):
-            apply_gain(parts["bass"], kick_sidechain_gain(kick_times, sr, n, BASS_SIDECHAIN_DB), inplace=True)
-        b = parts["drums"].copy()
-        for k, y in parts.items():
-            if k != "drums":
-                b += y
+    v = _buffer(vocal, n, False, consume)
+    parts = {k: _buffer(y, n, True, consume) for k, y in (beat_stems or {}).items()}
+    if parts:  # the beat bus is rebuilt from its stems: any buffer of the right shape will do
+        b = _buffer(beat, n, True, consume) if consume else np.empty((n, 2), np.float32)
     else:
-        b = _stereo(beat.astype(np.float32), n)
+        b = _buffer(beat, n, True, consume)
+    kick = kick_sidechain_blocks(kick_times, sr, n, BASS_SIDECHAIN_DB) if "bass" in parts and len(kick_times) else None
+    adl = _buffer(adlibs, n, True, consume) if adlibs is not None and np.any(adlibs) else None
+
+    hp = signal.butter(2, 90.0, "highpass", fs=sr, output="sos").astype(np.float32)
+    hp_state = np.zeros((len(hp), 2) + v.shape[1:], np.float32)
+    before = np.zeros((2,) + v.shape[1:], np.float32)  # the two samples before a slice (the hiss' 2nd difference)
+    seen = _Blocks()
+    for a, z in chunks(n):  # 1. analyse
+        vs = v[a:z]
+        vs[:], hp_state = signal.sosfilt(hp, vs, axis=0, zi=hp_state)
+        seen.add("peak", block_peak(vs))
+        seen.add("hiss", block_peak(np.diff(np.concatenate([before, vs]), n=2, axis=0)))
+        before = np.concatenate([before, vs])[-2:]
+        seen.add("voice", _energy(vs))
+        if parts:
+            if kick is not None:
+                parts["bass"][a:z] *= gain_slice(kick, a, z)[:, None]
+            first, *rest = parts.values()
+            np.copyto(b[a:z], first[a:z])
+            for y in rest:
+                b[a:z] += y[a:z]
+        seen.add("beat", _energy(b[a:z]))
+    peaks = seen["peak"]
+    gain = vocal_gain_blocks(peaks, seen["hiss"], sr)
+    v_peaks = peaks * gain
     sung = v_peaks > 1e-3
-    v_rms, b_rms = _sung_rms(v, sung), _sung_rms(b, sung)
-    scale = np.float32(b_rms * 10 ** (vocal_level_db / 20) / v_rms) if v_rms > 0 and b_rms > 0 else np.float32(1)
-    v *= scale
-    duck = to_samples(duck_gain_blocks(v_peaks * scale, sr, duck_db), n)
-    apply_gain(b, duck, inplace=True)
-    mix = b + (v[:, None] if v.ndim == 1 else v)
-    adl = None
-    if adlibs is not None and np.any(adlibs):  # levelled like the lead
-        adl = np.zeros((n, 2), np.float32)
-        adl[: min(n, len(adlibs))] = adlibs[:n]
-        adl *= scale
-        mix += adl
-    out, gain = master(mix, sr, inplace=True)
-    g = np.float32(gain)
-    duck *= g
-    for y in parts.values():
-        apply_gain(y, duck, inplace=True)
-    b *= g
-    v *= g
-    return Stems(mix=out, vocals=_stereo(v, n), beat=b, parts=parts, adlibs=None if adl is None else adl * g)
+    v_rms = _sung_rms(seen["voice"] * np.square(gain[: len(seen["voice"])]), sung)
+    b_rms = _sung_rms(seen["beat"], sung)
+    scale = b_rms * 10 ** (vocal_level_db / 20) / v_rms if v_rms > 0 and b_rms > 0 else 1.0
+    duck = duck_gain_blocks(v_peaks * scale, sr, duck_db)
+    v_gain = gain * scale
+
+    room = Room(sr)  # one room for the voice: a doubled (stereo) vocal sends its mid to it
+    kw = k_weighting_sos(sr).astype(np.float32)
+    kw_state = np.zeros((len(kw), 2, 2), np.float32)
+    mix = np.empty((n, 2), np.float32)
+    heard = _Blocks()
+    for a, z in chunks(n):  # 2. mix
+        vs, bs, ms = v[a:z], b[a:z], mix[a:z]
+        vs *= gain_slice(v_gain, a, z)[(slice(None),) + (None,) * (vs.ndim - 1)]
+        if vs.ndim == 1:
+            room.process(vs, vs)
+        else:
+            wet = room.wet(vs.mean(axis=1))
+            vs *= 1 - room.wet_level
+            vs += wet[:, None]
+        bs *= gain_slice(duck, a, z)[:, None]
+        np.add(bs, vs[:, None] if vs.ndim == 1 else vs, out=ms)
+        if adl is not None:  # levelled like the lead
+            adl[a:z] *= np.float32(scale)
+            ms += adl[a:z]
+        heard.add("peak", block_peak(ms))
+        weighted, kw_state = signal.sosfilt(kw, ms, axis=0, zi=kw_state)
+        m = len(weighted) // HOP * HOP
+        heard.add("loudness", np.einsum("ij,ij->i", weighted[:m], weighted[:m]).reshape(-1, HOP).sum(axis=1))
+    mix_peaks = heard["peak"]
+    total, make_up = master_gain(heard["loudness"], mix_peaks,
+                                 lambda floor: true_peak_blocks(mix, floor, peaks=mix_peaks), sr)
+    total = np.ones(len(mix_peaks)) if total is None else total
+    g = np.float32(make_up)
+    part_gain = duck * make_up
+    vocals = v if v.ndim == 2 else np.empty((n, 2), np.float32)
+    for a, z in chunks(n):  # 3. the master's gain on the mix, its share on every stem
+        mix[a:z] *= gain_slice(total, a, z)[:, None]
+        if parts:
+            pg = gain_slice(part_gain, a, z)[:, None]
+            for y in parts.values():
+                y[a:z] *= pg
+        b[a:z] *= g
+        if v.ndim == 1:
+            vocals[a:z] = (v[a:z] * g)[:, None]
+        else:
+            v[a:z] *= g
+        if adl is not None:
+            adl[a:z] *= g
+    return Stems(mix=mix, vocals=vocals, beat=b, parts=parts, adlibs=adl)

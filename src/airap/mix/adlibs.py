@@ -7,6 +7,7 @@ free time between syllables is read off the audio the listener hears."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,10 +113,10 @@ def _pan(y: np.ndarray, pan: float) -> np.ndarray:
     return y[:, None] * (np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)], np.float32))
 
 
-def adlib_track(plans: list[AdlibPlan], lead: np.ndarray, clips: dict[str, np.ndarray], sr: int,
-                n: int) -> np.ndarray:
-    """The ad-lib stem [n, 2]: echoes cut from ``lead`` (the mono lead vocal on the track's
-    timeline) and band-passed, interjections from ``clips`` (mono, sung by the character); each
+def adlib_track(plans: list[AdlibPlan], lead: Callable[[int, int], np.ndarray], clips: dict[str, np.ndarray],
+                sr: int, n: int) -> np.ndarray:
+    """The ad-lib stem [n, 2]: echoes cut from the lead (``lead(a, b)``: the mono lead vocal over
+    samples a..b-1 of the track) and band-passed, interjections from ``clips`` (mono, sung by the character); each
     faded out before its window closes, so nothing sounds over a lyric syllable."""
     out = np.zeros((n, 2), np.float32)
     band = signal.butter(2, ECHO_BAND_HZ, "bandpass", fs=sr, output="sos")
@@ -123,7 +124,7 @@ def adlib_track(plans: list[AdlibPlan], lead: np.ndarray, clips: dict[str, np.nd
     for p in plans:
         if p.kind == "echo":
             a, b = (int(round(t * sr)) for t in p.source)
-            clip = signal.sosfilt(band, lead[a:b]).astype(np.float32) * np.float32(10 ** (ECHO_GAIN_DB / 20))
+            clip = signal.sosfilt(band, lead(a, b)).astype(np.float32) * np.float32(10 ** (ECHO_GAIN_DB / 20))
         else:
             clip = clips.get(p.text)
             if clip is None:

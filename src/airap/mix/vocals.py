@@ -82,6 +82,16 @@ def vocal_track(placed: list[PlacedLine], n_samples: int) -> np.ndarray:
     return vocal
 
 
+def lead_span(placed: list[PlacedLine], a: int, b: int) -> np.ndarray:
+    """The mono sum of ``placed`` over samples a..b-1 of the track (no song-sized array for a short cut)."""
+    out = np.zeros(max(0, b - a), np.float32)
+    for p in placed:
+        lo, hi = max(a, p.start), min(b, p.start + len(p.audio))
+        if lo < hi:
+            out[lo - a:hi - a] += p.gain * p.audio[lo - p.start:hi - p.start]
+    return out
+
+
 def timed_line(line, line_plan, alignment, shift: float, voice: str = "", crew: tuple[str, ...] = ()) -> TimedLine:
     """Timed lyrics of one line: the engine's syllable spans moved by ``shift`` s (where the line's
     audio starts), with each syllable's planned slot beside it."""
