@@ -389,8 +389,11 @@ FLOWS: dict[str, FlowTemplate] = {t.name: t for t in [
     FlowTemplate("double-time", "32nd notes: twice the syllables per bar", 32, max_rate=40.0),
     FlowTemplate("triplet", "8th-note triplets (the 'Migos' flow)", 12),
     FlowTemplate("chopper", "16th-note triplets, very fast", 24, max_rate=40.0),
+    # sung lines (a sheet's `sing: true`): quarter and 8th notes, vowels held; a slower rate keeps words singable
+    FlowTemplate("sung", "8th and quarter notes, vowels held: the flow of a sung hook", 8, max_rate=18.0),
 ]}
 DEFAULT_FLOW = "straight"
+SUNG_FLOW = "sung"  # the flow of a sung line that names none
 
 
 def get_flow(name: str | None) -> FlowTemplate:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
+from .acoustic.pitch import sing_on_notes
 from .beat import (
     backing_beat,
     backing_sections,
+    detect_key_root,
     generated_backing,
+    key_root,
     label_lines,
     section_kind,
     section_starts,
@@ -24,6 +27,7 @@ from .beat import (
 )
 from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
+from .flow.melody import Harmony, compose_line, harmony_part
 from .mix import (
     CREW_DETUNE,
     DOUBLE_DETUNE,
@@ -33,6 +37,7 @@ from .mix import (
     Track,
     adlib_track,
     double_line,
+    harmony_line,
     mix_track,
     place_line,
     plan_adlibs,
@@ -116,13 +121,17 @@ class Renderer:
         out = check_writable(out_dir)
         clock.start("text", 0.0)
         song = parse_lyrics(req.lyrics, req.lang)
+        labels = label_lines([ln.section for ln in song.lines], [ln.text for ln in song.lines], song.tagged)
+        kinds = [section_kind(label) for label in labels]
+        if req.sing_hooks:  # the page's "sing the hook" switch: hook lines not set otherwise are sung
+            song.lines = [replace(ln, sing=True) if kind == "hook" and ln.flow is None else ln
+                          for ln, kind in zip(song.lines, kinds)]
         settings = resolve(req, song, self.voices)
         clock.lap("text")
         clock.start("acoustic", 0.1)
         naturals = [self.engine.natural_timing(line, v) for line, v in zip(song.lines, settings.line_voices)]
         clock.lap("acoustic_natural")
         clock.start("flow", 0.2)
-        labels = label_lines([ln.section for ln in song.lines], [ln.text for ln in song.lines], song.tagged)
         backing = self._backing(settings, len(song.lines), len(section_starts(labels)) + 1)
         plan = plan_song(song.lines, naturals, backing.grid, list(settings.line_flows), backing.first_bar,
                          backing.max_bars, rhymes=rhyme_placement(song),
@@ -132,20 +141,37 @@ class Renderer:
         clock.start("beat", 0.3)
         beat = backing_beat(backing, settings.style, sections, settings.seed, SAMPLE_RATE)
         clock.lap("beat")
+        melodies = self._melodies(song, plan, settings, beat)
         placed = []
-        kinds = [section_kind(label) for label in labels]
         doubles = [ln.double if ln.double is not None else catalog.PERFORMANCE[kind].double
                    for ln, kind in zip(song.lines, kinds)]
         for i, (line, line_plan, voice, crew) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
                                                                settings.line_crews)):
             clock.start("vocals", 0.35 + 0.5 * i / len(song.lines))
-            sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0) for k, v in enumerate((voice, *crew))]
-            takes = [self._sing(line, line_plan, voice, DOUBLE_DETUNE[k]) for k in range(len(DOUBLE_DETUNE))
-                     ] if doubles[i] else []
+            notes, harmony = melodies[i]
+            if notes is None:
+                sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0)
+                        for k, v in enumerate((voice, *crew))]
+                takes = [self._sing(line, line_plan, voice, DOUBLE_DETUNE[k]) for k in range(len(DOUBLE_DETUNE))
+                         ] if doubles[i] else []
+                extra = []
+            else:  # sung: every part re-pitched from one reading per voice
+                on_notes = [sing_on_notes(self._sing(line, line_plan, v), line, notes,
+                                          DOUBLE_DETUNE if doubles[i] and not k else (),
+                                          harmony if not k else None) for k, v in enumerate((voice, *crew))]
+                sung = [t.lead for t in on_notes]
+                takes = on_notes[0].doubles
+                extra = [on_notes[0].harmony] if on_notes[0].harmony is not None else []
+                if line.notes and on_notes[0].shift:
+                    plan.warnings.append(f"notes of {line.text[:30]!r} moved {on_notes[0].shift:+d} semitones to fit "
+                                         f"{voice}'s voice")
+                notes = on_notes[0].notes
             clock.lap("acoustic_sing")
-            placed += [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None)
-                       for k, s in enumerate(sung)]
+            lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None, notes)
+                            for k, s in enumerate(sung)]
+            placed += lines_placed
             placed += [double_line(line, line_plan, s, SAMPLE_RATE, voice, k) for k, s in enumerate(takes)]
+            placed += [harmony_line(lines_placed[0], s, SAMPLE_RATE) for s in extra]
             clock.lap("place")
         clock.start("adlibs", 0.85)
         levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
@@ -159,6 +185,27 @@ class Renderer:
             clock.lap("export")
         clock.start("done", 1.0)
         return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds)
+
+    def _melodies(self, song, plan: FlowPlan, settings: RenderSettings, beat):
+        """Per line, (notes, harmony notes) for a sung line, (None, None) for a rapped one. Given notes
+        are kept; the others are composed on the beat's harmony (an upload's: its detected key), one
+        melody per distinct line text."""
+        if not any(ln.sing for ln in song.lines):
+            return [(None, None)] * len(song.lines)
+        if beat.midi is not None:
+            harmony = Harmony(key_root(settings.seed), settings.style.progression)
+        else:
+            harmony = Harmony(detect_key_root(beat.audio, SAMPLE_RATE))
+        composed: dict[str, tuple[int, ...]] = {}
+        out = []
+        for line, line_plan, tpl in zip(song.lines, plan.lines, settings.line_flows):
+            if not line.sing:
+                out.append((None, None))
+                continue
+            notes = line.notes or composed.setdefault(
+                line.text, compose_line(line, line_plan, tpl, harmony, settings.seed))
+            out.append((notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None))
+        return out
 
     def _adlibs(self, placed, levels: list[str], settings: RenderSettings, song, beats) -> Adlibs:
         """Echoes and interjections for the lines whose level asks for them; the interjections are

@@ -30,6 +30,7 @@ class RenderRequest:
     bpm_hint: float | None = None  # an upload's tempo, when the tracker misreads it
     downbeat_hint: float | None = None  # seconds into the upload where a bar starts
     keep_length: bool = False  # keep the upload's own length (else it ends a bar after the last line)
+    sing_hooks: bool = False  # hook lines that do not say otherwise are sung, on a composed melody
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
     line_crews = tuple(tuple(_speaks(catalog.get_voice(name, voices).name, ln, voices, warnings) for name in ln.crew)
                        for ln in song.lines)
     default_flow = req.flow or song.flow
-    flows = tuple(catalog.get_flow(line.flow or default_flow) for line in song.lines)
+    flows = tuple(catalog.get_flow(line.flow or (catalog.SUNG_FLOW if line.sing else default_flow)) for line in song.lines)
     style = catalog.get_style(req.beat or song.beat or catalog.DEFAULT_STYLE)
     bpm = catalog.check_bpm(req.bpm if req.bpm is not None else (song.bpm or style.default_bpm))
     lo, hi = style.bpm_range

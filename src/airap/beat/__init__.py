@@ -21,13 +21,22 @@ from .arrange import (
     song_sections,
 )
 from .backing import Backing, backing_beat, backing_sections, generated_backing, preview_beat, uploaded_backing
-from .generate import Beat, generate_beat
+from .generate import Beat, generate_beat, key_root
 from .grid import BeatGrid
 from .styles import BeatStyle, DrumBar
-from .track import AudioHeader, UploadCaps, load_instrumental, probe_instrumental, spot_check_instrumental, track_beat
+from .track import (
+    AudioHeader,
+    UploadCaps,
+    detect_key_root,
+    load_instrumental,
+    probe_instrumental,
+    spot_check_instrumental,
+    track_beat,
+)
 
 __all__ = ["Arrangement", "AudioHeader", "Backing", "BarPlan", "Beat", "BeatGrid", "BeatStyle", "DrumBar", "OUTRO_BARS",
            "PHRASE_BARS", "SECTION_KINDS", "Section", "UploadCaps", "arrange", "backing_beat", "backing_sections",
            "generate_beat", "generated_backing", "preview_beat", "label_lines", "load_instrumental", "probe_instrumental",
-           "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat",
+           "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat", "detect_key_root",
+           "key_root",
            "uploaded_backing"]

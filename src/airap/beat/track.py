@@ -261,3 +261,27 @@ def track_beat(y: np.ndarray, sr: int, bpm_hint: float | None = None, downbeat_h
     end = len(mono) / sr
     times = np.concatenate([times, np.arange(times[-1] + period, end + 4 * period, period)])
     return BeatGrid(tuple(float(t) for t in times), first_downbeat=phase, beats_per_bar=4)
+
+
+# Krumhansl-Kessler key profiles (probe-tone ratings, C major / C minor), the usual template for
+# key finding from a chroma average.
+KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+
+def detect_key_root(y: np.ndarray, sr: int) -> int:
+    """The minor key an uploaded instrumental sits in, as the MIDI note of its root in octave 2-3
+    (a major key reads as its relative minor: the composer writes in the natural minor). The best
+    correlation of the mean chroma with the 24 rotated Krumhansl-Kessler profiles."""
+    import librosa
+
+    mono = y.mean(axis=1) if y.ndim == 2 else y
+    chroma = librosa.feature.chroma_stft(y=mono[: int(60 * sr)].astype(np.float32), sr=sr, n_fft=4096,
+                                         hop_length=2048).mean(axis=1)
+    best, root = -np.inf, 9
+    for tonic in range(12):
+        for profile, minor_root in ((KK_MINOR, tonic), (KK_MAJOR, (tonic + 9) % 12)):
+            r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
+            if r > best:
+                best, root = r, minor_root
+    return 45 + (root - 45) % 12  # A2 .. G#3, where the generator's keys sit

@@ -56,6 +56,10 @@ FIRST_ONSET_ROOM = 0.35  # s the first syllable's consonants may take before its
 ONSET_SHARE = 0.45  # consonants before a slot take at most 45 % of the interval before it
 LINE_END_MARGIN = 0.03  # s of silence kept before the next line's first consonant
 MIN_FINAL_HOLD = 0.25  # s a line's last syllable may always be held before it becomes a rest
+# A sung line is legato: its vowels hold through the time between notes instead of resting, and its
+# last note rings up to SUNG_FINAL_HOLD s (a held line end) before the rest of the bar is silence.
+HOLD_SUNG = 8.0
+SUNG_FINAL_HOLD = 1.2
 OTHERS_SHARE = 0.4  # a held syllable's glide + coda take at most 40 % of its sung time
 
 
@@ -80,7 +84,8 @@ def _natural(line: Line, natural: Alignment) -> NaturalLine:
     for w in line.words:
         word_end += [False] * (len(w.syllables) - 1) + [True]
     word_end = [end or s.lang == "zh" for end, s in zip(word_end, sylls)]  # may rest after any Mandarin syllable
-    hold = [HOLD_MANDARIN if s.lang == "zh" else HOLD_WORD_END if end else HOLD_IN_WORD for end, s in zip(word_end, sylls)]
+    hold = [HOLD_SUNG if line.sing else HOLD_MANDARIN if s.lang == "zh" else HOLD_WORD_END if end else HOLD_IN_WORD
+            for end, s in zip(word_end, sylls)]
     return NaturalLine(np.maximum(intervals, 1e-3), float(spans[-1].end - spans[-1].vowel_onset), nphon,
                        np.array(word_end), np.array(hold))
 
@@ -189,7 +194,7 @@ def _durations(line: Line, natural: Alignment, slots: list[int], times: np.ndarr
         interval = (t_slot[i + 1] if i + 1 < n else nxt) - t_slot[i]
         hold = nat_line.hold[i] * sum(nat_rime)
         if i + 1 == n:
-            hold = max(hold, MIN_FINAL_HOLD)
+            hold = max(SUNG_FINAL_HOLD, sum(nat_rime)) if line.sing else max(hold, MIN_FINAL_HOLD)
         sing_len = span
         if span > hold and (nat_line.word_end[i] or i + 1 == n):
             sing_len = hold

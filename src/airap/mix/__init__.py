@@ -28,9 +28,9 @@ from .chain import (
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
-from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, place_line, vocal_track
+from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, harmony_line, place_line, vocal_track
 
-__all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
+__all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "harmony_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
            "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track",
            "write_track"]
 

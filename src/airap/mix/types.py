@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..text.notes import note_name
+
 
 @dataclass(frozen=True)
 class TimedSyllable:
@@ -15,6 +17,7 @@ class TimedSyllable:
     end: float
     vowel_onset: float
     slot_time: float
+    note: int | None = None  # MIDI note of a sung syllable, as sung
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ class Track:
                 "words": [{
                     "text": w.text, "start": r(w.start), "end": r(w.end),
                     "syllables": [{"text": s.text, "phonemes": list(s.phonemes), "start": r(s.start),
-                                   "end": r(s.end), "vowel_onset": r(s.vowel_onset), "slot_time": r(s.slot_time)}
+                                   "end": r(s.end), "vowel_onset": r(s.vowel_onset), "slot_time": r(s.slot_time),
+                                   "note": None if s.note is None else note_name(s.note)}
                                   for s in w.syllables],
                 } for w in ln.words],
             } for ln in self.lines],

@@ -21,10 +21,9 @@ MAX_SYLLABLES_PER_LINE = 96
 SECTION_RE = re.compile(r"^\s*\[([\w .-]{1,32})\]\s*$")
 
 
-def analyze_line(text: str, lang: str = "auto", section: str = "verse", flow: str | None = None,
-                 voice: str | None = None, crew: tuple[str, ...] = (), adlibs: str | None = None,
-                 double: bool | None = None) -> tuple[Line | None, list[str]]:
-    """One lyric line -> Line (None if nothing voiceable is left) and warnings."""
+def analyze_line(text: str, lang: str = "auto", section: str = "verse", **line_fields) -> tuple[Line | None, list[str]]:
+    """One lyric line -> Line (None if nothing voiceable is left) and warnings. ``line_fields``: the
+    sheet's per-line settings (:class:`Line`'s flow, voice, crew, adlibs, double, sing, notes, harmony)."""
     warnings: list[str] = []
     spoken, dropped = normalize(text)
     if dropped:
@@ -48,8 +47,11 @@ def analyze_line(text: str, lang: str = "auto", section: str = "verse", flow: st
     n = sum(len(w.syllables) for w in words)
     if n > MAX_SYLLABLES_PER_LINE:
         raise InputError(f"line has {n} syllables (max {MAX_SYLLABLES_PER_LINE}); split it: {text[:40]!r}...")
-    return Line(text=one_line(text, MAX_LINE_CHARS), words=tuple(words), section=section, flow=flow, voice=voice,
-                crew=crew, adlibs=adlibs, double=double), warnings
+    notes = line_fields.get("notes")
+    if notes is not None and len(notes) != n:
+        raise InputError(f"line {one_line(text, 40)!r} has {n} syllables but {len(notes)} notes: give one note per "
+                         "syllable")
+    return Line(text=one_line(text, MAX_LINE_CHARS), words=tuple(words), section=section, **line_fields), warnings
 
 
 def _plain_lines(text: str, warnings: list[str]) -> tuple[list[tuple[str, str]], bool]:
@@ -94,10 +96,13 @@ def parse_lyrics(text: str, lang: str = "auto") -> Song:
     song = Song(lines=[], title=meta.get("title") or "untitled", bpm=meta.get("bpm"),
                 beat=meta.get("beat"), voice=meta.get("voice"), flow=meta.get("flow"),
                 tagged=bool(meta.get("tagged")), warnings=warnings + meta.get("warnings", []))
-    for section, raw, flow, voice, crew, adlibs, double in rows:
+    for row in rows:
+        raw = row.text
         if len(raw) > MAX_LINE_CHARS:
             raise InputError(f"a line has {len(raw)} characters (max {MAX_LINE_CHARS}): {raw[:40]!r}...")
-        line, warns = analyze_line(raw, lang, section, flow, voice, crew, adlibs, double)
+        fields = row._asdict()
+        del fields["text"], fields["section"]
+        line, warns = analyze_line(raw, lang, row.section, **fields)
         song.warnings.extend(warns)
         if line is not None:
             song.lines.append(line)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import yaml
 
 from ..errors import InputError
+from .notes import parse_notes
 
 SHEET_KEYS = {"title", "bpm", "beat", "voice", "flow", "sections", "lines", "lang", "machine_written"}
 SHEET_START_RE = re.compile(r"^(title|bpm|beat|voice|flow|sections|lines|lang|machine_written)\s*:")
@@ -31,6 +32,9 @@ class SheetRow(NamedTuple):
     crew: tuple[str, ...] = ()
     adlibs: str | None = None  # off | light | heavy (None: the section kind's default)
     double: bool | None = None  # a doubled take under the lead (None: the section kind's default)
+    sing: bool = False  # sung on notes instead of rapped
+    notes: tuple[int, ...] | None = None  # MIDI note per syllable (None with sing: composed)
+    harmony: str | None = None  # third | sixth: a second part above the sung line
 
 
 ADLIB_LEVELS = ("off", "light", "heavy")
@@ -47,10 +51,30 @@ def _adlibs(value) -> str | None:
     return text
 
 
-def _double(value) -> bool | None:
+def _flag(value, key: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise InputError(f"song sheet: double must be true or false, got {str(value)[:20]!r}")
+    raise InputError(f"song sheet: {key} must be true or false, got {str(value)[:20]!r}")
+
+
+HARMONIES = ("third", "sixth")
+
+
+def _harmony(value) -> str | None:
+    if value is None or value is False:
+        return None
+    text = str(value).strip().lower()
+    if text not in HARMONIES:
+        raise InputError(f"song sheet: harmony must be one of {', '.join(HARMONIES)}, got {text[:20]!r}")
+    return text
+
+
+def _notes(value) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = " ".join(map(str, value))
+    return parse_notes(_scalar_text(value, "'notes'"))
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -157,7 +181,10 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
             rows.append(SheetRow(name, _scalar_text(item.get("text", ""), "a line's 'text'"),
                                  _name(item.get("flow", sec.get("flow")), "'flow'"), voice, crew,
                                  _adlibs(item.get("adlibs", sec.get("adlibs"))),
-                                 _double(item.get("double", sec.get("double")))))
+                                 _flag(item.get("double", sec.get("double")), "double"),
+                                 bool(_flag(item.get("sing", sec.get("sing")), "sing")) or "notes" in item,
+                                 _notes(item.get("notes")),
+                                 _harmony(item.get("harmony", sec.get("harmony")))))
     meta = {k: data.get(k) for k in ("title", "bpm", "beat", "voice", "flow", "lang")}
     for key in ("beat", "voice", "flow", "lang"):
         _name(meta[key], f"'{key}'")

@@ -71,6 +71,9 @@ class Line:
     crew: tuple[str, ...] = ()  # more voices singing it in unison with the lead (a crew hook)
     adlibs: str | None = None  # off | light | heavy; None: the section kind's default
     double: bool | None = None  # a doubled take under the lead; None: the section kind's default
+    sing: bool = False  # sung on notes instead of rapped
+    notes: tuple[int, ...] | None = None  # MIDI note per syllable; None with ``sing``: composed
+    harmony: str | None = None  # third | sixth: a second part above the sung line, in key
 
     @property
     def syllables(self) -> list[Syllable]:

@@ -1,0 +1,120 @@
+"""Sung lines: notes in a sheet, the composer, WORLD re-pitching, and a sung hook through the render."""
+
+import json
+
+import numpy as np
+import pytest
+
+from airap.acoustic import SungLine
+from airap.acoustic.pitch import register_shift, sing_on_notes
+from airap.align import from_durations
+from airap.errors import InputError
+from airap.flow import plan_line
+from airap.flow.melody import RANGE_SEMITONES, Harmony, compose_line, harmony_part
+from airap.beat import BeatGrid
+from airap.catalog import get_flow
+from airap.render import Renderer
+from airap.request import RenderRequest
+from airap.text import analyze_line, parse_lyrics
+from airap.text.notes import note_name, note_number
+from fakes import FakeEngine
+
+HOOK = """sections:
+  - name: verse
+    lines: [I keep it moving every day]
+  - name: hook
+    sing: true
+    harmony: third
+    lines:
+      - {text: "Keep it moving never stop", notes: "E4 E4 G4 E4 D4 C4 D4"}
+      - We gonna shine until the light
+      - We gonna shine until the light
+"""
+
+
+def test_note_names_read_and_write():
+    assert note_number("C4") == 60 and note_number("F#3") == 54 and note_number("Bb4") == 70
+    assert note_name(61) == "C#4"
+    for bad, needle in (("H4", "not a note"), ("C7", "outside C2-C6"), ("C1", "outside")):
+        with pytest.raises(InputError, match=needle):
+            note_number(bad)
+
+
+def test_wrong_note_count_names_the_line_and_both_counts():
+    sheet = 'lines:\n  - {text: "Keep it moving", notes: "C4 D4"}\n'
+    with pytest.raises(InputError, match=r"'Keep it moving' has 4 syllables but 2 notes"):
+        parse_lyrics(sheet)
+    with pytest.raises(InputError, match="harmony must be one of"):
+        parse_lyrics('sections:\n  - {name: hook, harmony: fifth, lines: [yo]}\n')
+
+
+def test_composed_melody_follows_the_rules():
+    line, _ = analyze_line("we gonna shine until the morning light and on and on")
+    tpl = get_flow("sung")
+    grid = BeatGrid.regular(90.0, 12)
+    nat = FakeEngine().natural_timing(line, "kumo")
+    plan = plan_line(line, nat, grid, 1, tpl)
+    harmony = Harmony(57, (0, 5, 2, 6))
+    notes = compose_line(line, plan, tpl, harmony, seed=3)
+    assert len(notes) == len(line.syllables) and max(notes) - min(notes) <= RANGE_SEMITONES
+    assert notes == compose_line(line, plan, tpl, harmony, seed=3)  # the same line, the same melody
+    strengths = tpl.strengths()
+    for sp, n in zip(plan.syllables, notes):
+        assert (n - 57) % 12 in (0, 2, 3, 5, 7, 8, 10)  # in A minor
+        if strengths[sp.slot % tpl.slots_per_bar] >= 0.6:
+            assert n % 12 in harmony.chord(plan.first_bar + sp.slot // tpl.slots_per_bar)
+    last_bar = plan.first_bar + plan.syllables[-1].slot // tpl.slots_per_bar
+    assert notes[-1] % 12 in harmony.chord_root_third(last_bar)
+    assert len(set(notes)) >= 4  # it moves
+    third = harmony_part(notes, harmony, "third")
+    assert all(3 <= h - n <= 4 for n, h in zip(notes, third))
+
+
+def _voiced_line(text: str, f0: float = 140.0, sr: int = 24000) -> tuple[SungLine, object]:
+    """A buzzy vowel-like reading of ``text``: a pulse train through two formants, 0.35 s per syllable."""
+    from scipy import signal
+
+    line, _ = analyze_line(text)
+    durs = [[0.05] * s.vowel_index + [0.3] + [0.0] * (len(s.phonemes) - s.vowel_index - 1) for s in line.syllables]
+    al = from_durations(durs, [s.vowel_index for s in line.syllables], lead_in=0.2)
+    n = int((al.syllables[-1].end + 0.2) * sr)
+    t = np.arange(n) / sr
+    pulses = (np.diff(np.floor(t * f0 * (1 + 0.03 * np.sin(2 * np.pi * 0.7 * t))), prepend=0) > 0).astype(float)
+    y = signal.lfilter([1], [1, -1.3, 0.8], pulses) + 0.5 * signal.lfilter([1], [1, 0.4, 0.7], pulses)
+    return SungLine((0.1 * y / np.abs(y).max()).astype(np.float32), sr, al), line
+
+
+def test_world_sings_the_notes_in_the_voices_register():
+    import librosa
+
+    sung, line = _voiced_line("keep it moving never stop")
+    notes = (64, 64, 67, 64, 62, 60, 62)
+    takes = sing_on_notes(sung, line, notes, detunes=(0.1,), harmony=harmony_part(notes, Harmony(57), "third"))
+    assert takes.shift == register_shift(notes, 12 * np.log2(140 / 440) + 69) == -12  # 140 Hz speaks near C#3
+    assert len(takes.lead.audio) == len(sung.audio) and len(takes.doubles) == 1 and takes.harmony is not None
+    f0, voiced, _ = librosa.pyin(takes.lead.audio, fmin=60, fmax=600, sr=24000, frame_length=1024, hop_length=120)
+    t = librosa.times_like(f0, sr=24000, hop_length=120)
+    errors = []
+    for span, note in zip(sung.alignment.syllables, takes.notes):
+        steady = (t > span.vowel_onset + 0.08) & (t < span.end - 0.05) & voiced
+        errors += list(np.abs(1200 * np.log2(f0[steady] / 440) + 6900 - 100 * note))
+    assert len(errors) > 50 and np.median(errors) < 25 and np.mean(np.array(errors) < 50) > 0.85
+
+
+def test_a_sung_hook_renders_with_its_notes(tmp_path):
+    res = Renderer(FakeEngine()).render(RenderRequest(lyrics=HOOK, bpm=90), tmp_path)
+    t = json.loads((tmp_path / "timings.json").read_text())
+    notes = [[s["note"] for w in ln["words"] for s in w["syllables"]] for ln in t["lines"]]
+    assert notes[0] == [None] * len(notes[0])  # the verse is rapped
+    assert all(n is not None for n in notes[1]) and notes[2] == notes[3]  # a repeated line, the same melody
+    given = [note_number(n) for n in notes[1]]
+    assert np.array_equal(np.diff(given), np.diff([64, 64, 67, 64, 62, 60, 62]))  # moved by octaves only
+    assert {ln["flow"] for ln in t["lines"][1:]} == {"sung"}
+    assert any("moved" in w for w in res.track.warnings) or given[0] == 64
+
+
+def test_the_sing_the_hook_switch_sings_hook_lines(tmp_path):
+    lyrics = "[verse]\nI keep it moving every day\n[hook]\nRun it back\nRun it back"
+    res = Renderer(FakeEngine()).render(RenderRequest(lyrics=lyrics, bpm=90, sing_hooks=True))
+    sung = [any(s.note is not None for w in ln.words for s in w.syllables) for ln in res.track.lines]
+    assert sung == [False, True, True]
