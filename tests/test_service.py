@@ -138,8 +138,9 @@ def test_browser_click_through(keyed_server, tmp_path):
         assert page.locator("#line-counts .letter").all_inner_texts() == ["A", "A"]
         page.locator(".rhyme-end").first.click()
         page.wait_for_selector("#rhymes .chip")
-        page.fill("#lyrics", "Every line is on the grid\n每个字都在节拍上")
+        page.fill("#lyrics", "[verse]\nEvery line is on the grid\n[hook]\n每个字都在节拍上")
         page.wait_for_function("document.querySelector('#counts').textContent.includes('syllables')")
+        page.check("#sing-hooks")  # the hook is sung on a composed melody
         page.click("#go")
         page.wait_for_function("document.querySelector('#status').textContent.startsWith('done')", timeout=180_000)
         played = page.evaluate("""async () => {
@@ -153,6 +154,8 @@ def test_browser_click_through(keyed_server, tmp_path):
         assert page.locator("#timeline span[data-start]").count() >= 6
         job_voice = page.evaluate("timings.lines[0].voice")
         assert job_voice == name
+        assert page.evaluate("timings.lines[1].words.every(w => w.syllables.every(s => s.note))")
+        assert page.locator("#timeline .sung").count() >= 1
         page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
         browser.close()
 

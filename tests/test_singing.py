@@ -8,11 +8,11 @@ import pytest
 from airap.acoustic import SungLine
 from airap.acoustic.pitch import register_shift, sing_on_notes
 from airap.align import from_durations
+from airap.beat import BeatGrid
+from airap.catalog import get_flow
 from airap.errors import InputError
 from airap.flow import plan_line
 from airap.flow.melody import RANGE_SEMITONES, Harmony, compose_line, harmony_part
-from airap.beat import BeatGrid
-from airap.catalog import get_flow
 from airap.render import Renderer
 from airap.request import RenderRequest
 from airap.text import analyze_line, parse_lyrics
@@ -118,3 +118,24 @@ def test_the_sing_the_hook_switch_sings_hook_lines(tmp_path):
     res = Renderer(FakeEngine()).render(RenderRequest(lyrics=lyrics, bpm=90, sing_hooks=True))
     sung = [any(s.note is not None for w in ln.words for s in w.syllables) for ln in res.track.lines]
     assert sung == [False, True, True]
+
+
+def test_accents_raise_and_lift_the_hit_syllables_and_keep_their_places():
+    import librosa
+
+    from airap.acoustic.pitch import accent_line
+
+    sung, line = _voiced_line("keep it moving never stop", f0=150.0)
+    strengths = (1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0)
+    out = accent_line(sung, strengths, -1.5)
+    assert len(out.audio) == len(sung.audio) and out.alignment is sung.alignment
+    f0, voiced, _ = librosa.pyin(out.audio, fmin=60, fmax=600, sr=24000, frame_length=1024, hop_length=120)
+    t = librosa.times_like(f0, sr=24000, hop_length=120)
+    rms = librosa.feature.rms(y=out.audio, frame_length=1024, hop_length=120)[0][: len(t)]
+    pitch, level = {0.0: [], 1.0: []}, {0.0: [], 1.0: []}
+    for span, s in list(zip(sung.alignment.syllables, strengths))[:-1]:  # the last one falls
+        steady = (t > span.vowel_onset + 0.08) & (t < span.end - 0.05)
+        pitch[s] += list(12 * np.log2(f0[steady & voiced] / 150))
+        level[s] += list(20 * np.log10(rms[steady] + 1e-9))
+    assert np.mean(pitch[1.0]) - np.mean(pitch[0.0]) > 1.5
+    assert np.mean(level[1.0]) - np.mean(level[0.0]) > 3.0

@@ -385,12 +385,12 @@ def get_style(name: str) -> BeatStyle:
 
 FLOWS: dict[str, FlowTemplate] = {t.name: t for t in [
     FlowTemplate("straight", "every syllable on a 16th note", 16),
-    FlowTemplate("laid-back", "16ths, sitting a 32nd behind the beat", 16, offset_beats=0.0625),
-    FlowTemplate("double-time", "32nd notes: twice the syllables per bar", 32, max_rate=40.0),
+    FlowTemplate("laid-back", "16ths, sitting a 32nd behind the beat", 16, offset_beats=0.0625, accent=0.6),
+    FlowTemplate("double-time", "32nd notes: twice the syllables per bar", 32, max_rate=40.0, accent=1.25),
     FlowTemplate("triplet", "8th-note triplets (the 'Migos' flow)", 12),
-    FlowTemplate("chopper", "16th-note triplets, very fast", 24, max_rate=40.0),
+    FlowTemplate("chopper", "16th-note triplets, very fast", 24, max_rate=40.0, accent=1.25),
     # sung lines (a sheet's `sing: true`): quarter and 8th notes, vowels held; a slower rate keeps words singable
-    FlowTemplate("sung", "8th and quarter notes, vowels held: the flow of a sung hook", 8, max_rate=18.0),
+    FlowTemplate("sung", "8th and quarter notes, vowels held: the flow of a sung hook", 8, max_rate=18.0, accent=0.0),
 ]}
 DEFAULT_FLOW = "straight"
 SUNG_FLOW = "sung"  # the flow of a sung line that names none

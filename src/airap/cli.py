@@ -62,7 +62,8 @@ def cmd_render(args) -> int:
                         lang=args.lang, seed=args.seed or 0, flow=args.flow, instrumental=args.instrumental,
                         formats=("wav", "mp3") if args.format == "mp3" else ("wav",),
                         bpm_hint=catalog.check_bpm(args.bpm_hint) if args.bpm_hint is not None else None,
-                        downbeat_hint=args.downbeat_hint, keep_length=args.keep_length)
+                        downbeat_hint=args.downbeat_hint, keep_length=args.keep_length,
+                        sing_hooks=args.sing_hooks, accents=not args.no_accents)
     # everything that can be wrong with the input is found before the models load
     check_request(req, catalog.engine_voices(args.engine))
     resolve(req, parse_lyrics(req.lyrics, req.lang), catalog.engine_voices(args.engine))
@@ -284,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--downbeat-hint", type=str, help="seconds into the instrumental where a bar starts")
     r.add_argument("--keep-length", action="store_true",
                    help="keep the instrumental's whole length (default: it ends a bar after the last line)")
+    r.add_argument("--sing-hooks", action="store_true",
+                   help="sing the hook lines on a composed melody (a sheet's `sing: true` does it per section)")
+    r.add_argument("--no-accents", action="store_true", help="a flat reading: no accents on the beat")
     r.add_argument("--lang", default="auto", choices=list(catalog.LANGUAGES))
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--format", default="wav", choices=list(catalog.FORMATS))

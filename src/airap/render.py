@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
-from .acoustic.pitch import sing_on_notes
+from .acoustic.pitch import accent_line, sing_on_notes
 from .beat import (
     backing_beat,
     backing_sections,
@@ -27,6 +27,7 @@ from .beat import (
 )
 from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
+from .flow.accents import LineAccents, line_accents
 from .flow.melody import Harmony, compose_line, harmony_part
 from .mix import (
     CREW_DETUNE,
@@ -145,16 +146,18 @@ class Renderer:
         placed = []
         doubles = [ln.double if ln.double is not None else catalog.PERFORMANCE[kind].double
                    for ln, kind in zip(song.lines, kinds)]
-        for i, (line, line_plan, voice, crew) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
-                                                               settings.line_crews)):
+        for i, (line, line_plan, voice, crew, tpl) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
+                                                                    settings.line_crews, settings.line_flows)):
             clock.start("vocals", 0.35 + 0.5 * i / len(song.lines))
             notes, harmony = melodies[i]
             if notes is None:
-                sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0)
+                accents = line_accents(line, line_plan, tpl) if settings.accents and tpl.accent else None
+                sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0, accents)
                         for k, v in enumerate((voice, *crew))]
                 takes = [self._sing(line, line_plan, voice, DOUBLE_DETUNE[k]) for k in range(len(DOUBLE_DETUNE))
                          ] if doubles[i] else []
                 extra = []
+                hits = accents.strengths if accents else None
             else:  # sung: every part re-pitched from one reading per voice
                 on_notes = [sing_on_notes(self._sing(line, line_plan, v), line, notes,
                                           DOUBLE_DETUNE if doubles[i] and not k else (),
@@ -165,10 +168,10 @@ class Renderer:
                 if line.notes and on_notes[0].shift:
                     plan.warnings.append(f"notes of {line.text[:30]!r} moved {on_notes[0].shift:+d} semitones to fit "
                                          f"{voice}'s voice")
-                notes = on_notes[0].notes
+                notes, hits = on_notes[0].notes, None
             clock.lap("acoustic_sing")
-            lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None, notes)
-                            for k, s in enumerate(sung)]
+            lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None, notes,
+                                       hits) for k, s in enumerate(sung)]
             placed += lines_placed
             placed += [double_line(line, line_plan, s, SAMPLE_RATE, voice, k) for k, s in enumerate(takes)]
             placed += [harmony_line(lines_placed[0], s, SAMPLE_RATE) for s in extra]
@@ -239,12 +242,14 @@ class Renderer:
         b = int(min(len(sung.audio), (spans[-1].end + 0.08) * sung.sample_rate))
         return resample(sung.audio[a:b].astype(np.float32), sung.sample_rate, SAMPLE_RATE)
 
-    def _sing(self, line, line_plan, voice: str, detune: float = 0.0):
-        """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew)."""
+    def _sing(self, line, line_plan, voice: str, detune: float = 0.0, accents: LineAccents | None = None):
+        """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew),
+        with its ``accents``."""
         durations = [list(s.phoneme_durations) for s in line_plan.syllables]
         rests = [s.rest_after for s in line_plan.syllables]
-        return self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
+        sung = self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
                                                    tail=LINE_TAIL), voice, detune)
+        return accent_line(sung, accents.strengths, accents.end_semitones) if accents else sung
 
     @staticmethod
     def _in_character(sung, voice: str, detune: float = 0.0):

@@ -31,6 +31,7 @@ class RenderRequest:
     downbeat_hint: float | None = None  # seconds into the upload where a bar starts
     keep_length: bool = False  # keep the upload's own length (else it ends a bar after the last line)
     sing_hooks: bool = False  # hook lines that do not say otherwise are sung, on a composed melody
+    accents: bool = True  # rapped syllables on the beat hit higher and louder (off: a flat reading)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class RenderSettings:
     bpm_hint: float | None = None
     downbeat_hint: float | None = None
     keep_length: bool = False
+    accents: bool = True
 
 
 def song_lang(song: Song) -> str:
@@ -111,7 +113,7 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
                           seed=req.seed, formats=tuple(req.formats), instrumental=req.instrumental,
                           warnings=tuple(warnings), bpm_hint=req.bpm_hint,
                           downbeat_hint=None if req.downbeat_hint is None else float(req.downbeat_hint),
-                          keep_length=req.keep_length)
+                          keep_length=req.keep_length, accents=req.accents)
 
 
 def _speaks(voice: str, line, voices: tuple[str, ...], warnings: list[str]) -> str:

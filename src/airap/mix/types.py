@@ -18,6 +18,7 @@ class TimedSyllable:
     vowel_onset: float
     slot_time: float
     note: int | None = None  # MIDI note of a sung syllable, as sung
+    accent: float = 0.0  # how hard a rapped syllable is hit (0: not accented, 1: a full accent)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Track:
                     "text": w.text, "start": r(w.start), "end": r(w.end),
                     "syllables": [{"text": s.text, "phonemes": list(s.phonemes), "start": r(s.start),
                                    "end": r(s.end), "vowel_onset": r(s.vowel_onset), "slot_time": r(s.slot_time),
-                                   "note": None if s.note is None else note_name(s.note)}
+                                   "note": None if s.note is None else note_name(s.note), "accent": round(s.accent, 2)}
                                   for s in w.syllables],
                 } for w in ln.words],
             } for ln in self.lines],

@@ -45,7 +45,8 @@ def resample(y: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
 
 
 def place_line(line, line_plan, sung, sample_rate: int, voice: str = "", crew: tuple[str, ...] = (),
-               crew_index: int | None = None, notes: tuple[int, ...] | None = None) -> PlacedLine:
+               crew_index: int | None = None, notes: tuple[int, ...] | None = None,
+               accents: tuple[float, ...] | None = None) -> PlacedLine:
     """A sung line (``acoustic.SungLine``) of ``line`` (``text.Line``) planned by ``line_plan``
     (``flow.LinePlan``) -> its audio at ``sample_rate`` and the sample it starts on. Engines with
     whole-frame durations miss each slot by a little: the line is centred on its misses (the largest
@@ -53,7 +54,7 @@ def place_line(line, line_plan, sung, sample_rate: int, voice: str = "", crew: t
     audio = resample(sung.audio, sung.sample_rate, sample_rate)
     misses = [sp.slot_time - span.vowel_onset for sp, span in zip(line_plan.syllables, sung.alignment.syllables)]
     start = int(round((max(misses) + min(misses)) / 2 * sample_rate))
-    timed = timed_line(line, line_plan, sung.alignment, start / sample_rate, voice, crew, notes)
+    timed = timed_line(line, line_plan, sung.alignment, start / sample_rate, voice, crew, notes, accents)
     if start < 0:  # a line planned to start before the track does loses its leading silence
         audio, start = audio[-start:], 0
     if crew_index is None:
@@ -104,18 +105,19 @@ def harmony_line(lead: PlacedLine, sung, sample_rate: int) -> PlacedLine:
 
 
 def timed_line(line, line_plan, alignment, shift: float, voice: str = "", crew: tuple[str, ...] = (),
-               notes: tuple[int, ...] | None = None) -> TimedLine:
+               notes: tuple[int, ...] | None = None, accents: tuple[float, ...] | None = None) -> TimedLine:
     """Timed lyrics of one line: the engine's syllable spans moved by ``shift`` s (where the line's
     audio starts), with each syllable's planned slot beside it."""
-    spans = iter(zip(alignment.syllables, line_plan.syllables, notes or [None] * len(line_plan.syllables)))
+    n = len(line_plan.syllables)
+    spans = iter(zip(alignment.syllables, line_plan.syllables, notes or [None] * n, accents or [0.0] * n))
     words = []
     for w in line.words:
         sylls = []
         for syl in w.syllables:
-            span, sp, note = next(spans)
+            span, sp, note, accent = next(spans)
             sylls.append(TimedSyllable(text=syl.text, phonemes=syl.phonemes, start=span.start + shift,
                                        end=span.end + shift, vowel_onset=span.vowel_onset + shift,
-                                       slot_time=sp.slot_time, note=note))
+                                       slot_time=sp.slot_time, note=note, accent=accent))
         words.append(TimedWord(text=w.text, start=sylls[0].start, end=sylls[-1].end, syllables=tuple(sylls)))
     return TimedLine(text=line.text, start=words[0].start, end=words[-1].end, words=tuple(words),
                      section=line.section, flow=line_plan.template, voice=voice, crew=crew)

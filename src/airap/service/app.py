@@ -52,6 +52,7 @@ class JobRequest(BaseModel):
     downbeat_hint: float | None = Field(None, ge=0, le=LIMITS.upload.max_seconds,
                                         description="seconds into the uploaded instrumental where a bar starts")
     keep_length: bool = Field(False, description="keep the upload's whole length (else it ends a bar after the last line)")
+    sing_hooks: bool = Field(False, description="sing the hook lines on a composed melody")
 
     def check(self) -> None:
         """The catalogue's checks (voice for this engine, style, flow) before anything is queued."""
@@ -192,7 +193,7 @@ async def submit(request: Request):
     try:
         spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
                        lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha, bpm_hint=req.bpm_hint,
-                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length)
+                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length, sing_hooks=req.sing_hooks)
         hit = await svc.find(spec, client.id)
         if hit:
             return {"id": hit.id, "status": hit.status, "cached": True}

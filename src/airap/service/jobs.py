@@ -39,6 +39,7 @@ class JobSpec:
     bpm_hint: float | None = None
     downbeat_hint: float | None = None
     keep_length: bool = False
+    sing_hooks: bool = False
 
     def cache_key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:32]
@@ -92,7 +93,8 @@ def render_job(job_dir: str, spec: dict, renderer=None) -> dict:
         renderer = renderer or worker.renderer(s.engine)
         req = RenderRequest(lyrics=s.lyrics, voice=s.voice, beat=s.beat, bpm=s.bpm, lang=s.lang, seed=s.seed,
                             flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"),
-                            bpm_hint=s.bpm_hint, downbeat_hint=s.downbeat_hint, keep_length=s.keep_length)
+                            bpm_hint=s.bpm_hint, downbeat_hint=s.downbeat_hint, keep_length=s.keep_length,
+                            sing_hooks=s.sing_hooks)
         res = renderer.render(req, folder / "out", progress)
     except AirapError as e:
         return {"ok": False, "error": {"code": e.code, "message": str(e)}}

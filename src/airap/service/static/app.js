@@ -183,8 +183,12 @@ async function drawWave(url) {
 }
 
 function buildTimeline() {
+  // a sung word shows its notes (hover) and a note mark; an accented one is bold
+  const notes = (w) => w.syllables.map((s) => s.note).filter(Boolean).join(" ");
+  const hit = (w) => w.syllables.some((s) => s.accent >= 0.5);
   $("timeline").innerHTML = timings.lines.map((line) => `<span class="line">` + line.words.map((w) =>
-    `<span data-start="${w.start}" data-end="${w.end}">${w.text}</span>`).join(" ") + `</span>`).join("");
+    `<span data-start="${w.start}" data-end="${w.end}"` + (notes(w) ? ` class="sung" title="${notes(w)}"` : hit(w) ? ` class="hit"` : "")
+    + `>${w.text}</span>`).join(" ") + `</span>`).join("");
 }
 
 $("player").addEventListener("timeupdate", () => {
@@ -207,12 +211,13 @@ $("go").onclick = async () => {
       fd.append("lyrics", $("lyrics").value);
       if (voice) fd.append("voice", voice);
       fd.append("flow", $("flow").value);
+      if ($("sing-hooks").checked) fd.append("sing_hooks", "true");
       fd.append("instrumental", file);
       res = await api("/v1/jobs", { method: "POST", body: fd });
     } else {
       res = await api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ lyrics: $("lyrics").value, voice: voice || undefined, beat: $("beat").value,
-          bpm: +$("bpm").value, flow: $("flow").value }) });
+          bpm: +$("bpm").value, flow: $("flow").value, sing_hooks: $("sing-hooks").checked }) });
     }
     let job;
     for (;;) {
