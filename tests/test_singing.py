@@ -139,3 +139,26 @@ def test_accents_raise_and_lift_the_hit_syllables_and_keep_their_places():
         level[s] += list(20 * np.log10(rms[steady] + 1e-9))
     assert np.mean(pitch[1.0]) - np.mean(pitch[0.0]) > 1.5
     assert np.mean(level[1.0]) - np.mean(level[0.0]) > 3.0
+
+
+def test_a_midi_melody_beside_the_sheet_is_shared_over_the_sections_lines(tmp_path):
+    import pretty_midi
+
+    from airap.cli import _inline_melody_files
+
+    tune = [64, 64, 67, 64, 62, 60, 62, 67, 69, 67, 64, 62, 60, 62]
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    for k, p in enumerate(tune):
+        inst.notes.append(pretty_midi.Note(90, p, k * 0.3, k * 0.3 + 0.28))
+    inst.notes.append(pretty_midi.Note(90, 55, 0.0, 0.28))  # a lower chord tone under the first note
+    pm.instruments.append(inst)
+    pm.write(str(tmp_path / "hook.mid"))
+    sheet = ("sections:\n  - name: hook\n    melody: hook.mid\n"
+             "    lines: [Keep it moving never stop, Light it up and let it glow]\n")
+    song = parse_lyrics(_inline_melody_files(sheet, tmp_path))
+    assert [ln.notes for ln in song.lines] == [tuple(tune[:7]), tuple(tune[7:])] and all(ln.sing for ln in song.lines)
+    with pytest.raises(InputError, match="can only be read by `airap render`"):
+        parse_lyrics(sheet)  # over HTTP a sheet cannot name a file
+    with pytest.raises(InputError, match="its melody has 3 notes, fewer than its lines. syllables"):
+        parse_lyrics(sheet.replace("hook.mid", '"C4 D4 E4"'))

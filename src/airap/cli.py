@@ -42,9 +42,33 @@ def _read_lyrics(args) -> str:
     if path.stat().st_size > catalog.LIMITS.max_lyrics_file_bytes:
         raise AirapError(f"lyrics file is over the max of {catalog.LIMITS.max_lyrics_file_bytes // 1024} kB: {path}")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise AirapError(f"lyrics file is not UTF-8 text: {path}") from None
+    return _inline_melody_files(text, path.parent)
+
+
+def _inline_melody_files(text: str, folder: Path) -> str:
+    """A sheet's ``melody: hook.mid`` (a MIDI file beside the sheet) -> its notes, written into the
+    sheet, so the render reads only text."""
+    from .text.notes import MIDI_SUFFIXES, midi_file_notes, note_name
+    from .text.sheet import is_sheet, load_sheet
+
+    if not is_sheet(text) or not any(s in text.lower() for s in MIDI_SUFFIXES):
+        return text
+    import yaml
+
+    data = load_sheet(text)
+    changed = False
+    for sec in data.get("sections") or []:
+        value = sec.get("melody") if isinstance(sec, dict) else None
+        if isinstance(value, str) and value.strip().lower().endswith(MIDI_SUFFIXES):
+            midi = folder / value.strip()
+            if not midi.is_file():
+                raise AirapError(f"melody file not found (or not a regular file): {midi}")
+            sec["melody"] = " ".join(note_name(n) for n in midi_file_notes(midi))
+            changed = True
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if changed else text
 
 
 def _renderer(engine: str, threads: int):
@@ -84,7 +108,7 @@ def cmd_demo(args) -> int:
     for lang, name in DEMO.items():
         lyrics = (resources.files("airap") / "data" / name).read_text(encoding="utf-8")
         out = Path(args.out) / lang
-        res = renderer.render(RenderRequest(lyrics=lyrics, lang=lang, formats=("wav", "mp3")), out,
+        res = renderer.render(RenderRequest(lyrics=lyrics, lang=lang, formats=("wav", "mp3"), sing_hooks=True), out,
                               progress=_progress_bar(f"demo {lang}"))
         print(f"wrote {out}: {res.track.duration:.1f} s, {len(res.track.lines)} lines")
     return 0
@@ -296,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="out", help="output folder (default ./out)")
     r.set_defaults(func=cmd_render)
 
-    d = sub.add_parser("demo", help="render the shipped demo verse in English and Mandarin")
+    d = sub.add_parser("demo", help="render the shipped demo in English and Mandarin (a rapped verse, a sung hook)")
     d.add_argument("--out", default="demo")
     d.add_argument("--engine", default=catalog.DEFAULT_ENGINE, choices=list(catalog.ENGINES))
     d.add_argument("--threads", type=int, default=2)

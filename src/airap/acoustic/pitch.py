@@ -181,10 +181,13 @@ def accent_line(sung: SungLine, strengths: tuple[float, ...], end_semitones: flo
         return sung
     spans = sung.alignment.syllables
     bounds = [(sp.start, spans[i + 1].start if i + 1 < len(spans) else sp.end) for i, sp in enumerate(spans)]
-    an = analyse(sung.audio, sung.sample_rate)
-    f0 = accent_curve(an, [(a, b, ACCENT_SEMITONES * s) for (a, b), s in zip(bounds, strengths) if s],
-                      (spans[-1].vowel_onset, spans[-1].end, end_semitones))
-    y = synthesise(an, f0, sung.audio)
+    if ACCENT_SEMITONES or end_semitones:
+        an = analyse(sung.audio, sung.sample_rate)
+        f0 = accent_curve(an, [(a, b, ACCENT_SEMITONES * s) for (a, b), s in zip(bounds, strengths) if s],
+                          (spans[-1].vowel_onset, spans[-1].end, end_semitones))
+        y = synthesise(an, f0, sung.audio)
+    else:
+        y = sung.audio
     sr = sung.sample_rate
     gain_db = np.zeros(len(y))
     for (a, b), s in zip(bounds, strengths):  # louder from the syllable's start to the next one's

@@ -6,6 +6,7 @@ May import: nothing else from airap (it is the first stage).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..errors import InputError
 from . import english, mandarin
@@ -96,16 +97,28 @@ def parse_lyrics(text: str, lang: str = "auto") -> Song:
     song = Song(lines=[], title=meta.get("title") or "untitled", bpm=meta.get("bpm"),
                 beat=meta.get("beat"), voice=meta.get("voice"), flow=meta.get("flow"),
                 tagged=bool(meta.get("tagged")), warnings=warnings + meta.get("warnings", []))
+    melody_used: dict[int, int] = {}
     for row in rows:
         raw = row.text
         if len(raw) > MAX_LINE_CHARS:
             raise InputError(f"a line has {len(raw)} characters (max {MAX_LINE_CHARS}): {raw[:40]!r}...")
         fields = row._asdict()
-        del fields["text"], fields["section"]
+        del fields["text"], fields["section"], fields["melody"], fields["block"]
         line, warns = analyze_line(raw, lang, row.section, **fields)
+        if line is not None and row.melody is not None:  # the section's melody, shared out in order
+            used = melody_used.get(row.block, 0)
+            line = replace(line, notes=row.melody[used:used + len(line.syllables)])
+            melody_used[row.block] = used + len(line.syllables)
+            if len(line.notes) < len(line.syllables):
+                raise InputError(f"section {row.section!r}: its melody has {len(row.melody)} notes, fewer than its "
+                                 f"lines' syllables (out of notes at {raw[:40]!r})")
         song.warnings.extend(warns)
         if line is not None:
             song.lines.append(line)
+    for row in rows:
+        if row.melody is not None and melody_used.get(row.block, 0) != len(row.melody):
+            raise InputError(f"section {row.section!r}: its melody has {len(row.melody)} notes but its lines have "
+                             f"{melody_used.get(row.block, 0)} syllables: give one note per syllable")
     if not song.lines:
         raise InputError("nothing to rap: the lyrics have no letters or Chinese characters that can be voiced")
     return song

@@ -35,3 +35,31 @@ def parse_notes(text: str) -> tuple[int, ...]:
 def note_name(midi: int) -> str:
     """60 -> 'C4' (sharps)."""
     return f"{('C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B')[midi % 12]}{midi // 12 - 1}"
+
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def midi_file_notes(path) -> tuple[int, ...]:
+    """The melody of a MIDI file: its pitched notes in time order, the highest where several start
+    together (a chord's top voice is the tune)."""
+    import pretty_midi
+
+    try:
+        pm = pretty_midi.PrettyMIDI(str(path))
+    except Exception as e:  # pretty_midi raises what mido raises: OSError, EOFError, ValueError, ...
+        raise InputError(f"cannot read the melody file {str(path)[-60:]!r}: {str(e)[:80]}") from None
+    notes = sorted((n for inst in pm.instruments if not inst.is_drum for n in inst.notes),
+                   key=lambda n: (round(n.start, 3), -n.pitch))
+    out, last = [], None
+    for n in notes:
+        if last is not None and round(n.start, 3) == last:
+            continue
+        last = round(n.start, 3)
+        out.append(int(n.pitch))
+    if not out:
+        raise InputError(f"the melody file {str(path)[-60:]!r} has no pitched notes")
+    bad = [n for n in out if not LOWEST <= n <= HIGHEST]
+    if bad:
+        raise InputError(f"the melody file {str(path)[-60:]!r} has notes outside C2-C6 ({note_name(bad[0])})")
+    return tuple(out)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import yaml
 
 from ..errors import InputError
-from .notes import parse_notes
+from .notes import MIDI_SUFFIXES, parse_notes
 
 SHEET_KEYS = {"title", "bpm", "beat", "voice", "flow", "sections", "lines", "lang", "machine_written"}
 SHEET_START_RE = re.compile(r"^(title|bpm|beat|voice|flow|sections|lines|lang|machine_written)\s*:")
@@ -35,6 +35,8 @@ class SheetRow(NamedTuple):
     sing: bool = False  # sung on notes instead of rapped
     notes: tuple[int, ...] | None = None  # MIDI note per syllable (None with sing: composed)
     harmony: str | None = None  # third | sixth: a second part above the sung line
+    melody: tuple[int, ...] | None = None  # the section's notes, shared out over its lines' syllables
+    block: int = 0  # which section of the sheet the row came from
 
 
 ADLIB_LEVELS = ("off", "light", "heavy")
@@ -67,6 +69,14 @@ def _harmony(value) -> str | None:
     if text not in HARMONIES:
         raise InputError(f"song sheet: harmony must be one of {', '.join(HARMONIES)}, got {text[:20]!r}")
     return text
+
+
+def _melody(value) -> tuple[int, ...] | None:
+    """A section's ``melody``: note names, or a MIDI file (which the CLI reads and inlines first)."""
+    if isinstance(value, str) and value.strip().lower().endswith(MIDI_SUFFIXES):
+        raise InputError(f"song sheet: the melody file {value.strip()[-60:]!r} can only be read by `airap render` "
+                         "from the sheet's folder; elsewhere give the notes (melody: \"E4 G4 ...\")")
+    return _notes(value)
 
 
 def _notes(value) -> tuple[int, ...] | None:
@@ -168,13 +178,14 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
     if not isinstance(sections, list):
         raise InputError("song sheet: 'sections' must be a list")
     warnings: list[str] = []
-    for sec in sections:
+    for block, sec in enumerate(sections):
         if not isinstance(sec, dict) or not isinstance(sec.get("lines") or [], list):
             raise InputError("song sheet: each section needs a 'lines' list")
         name = one_line(_scalar_text(sec.get("name", "verse"), "a section's 'name'"), 32).lower() or "verse"
         if not sec.get("lines"):
             warnings.append(f"section {name!r} has no lines: skipped")
             continue
+        melody = _melody(sec.get("melody"))
         for item in sec["lines"]:
             item = item if isinstance(item, dict) else {"text": item}
             voice, crew = _voices(item.get("voice", sec.get("voice")))
@@ -182,9 +193,10 @@ def parse_sheet(data: dict) -> tuple[dict, list[SheetRow]]:
                                  _name(item.get("flow", sec.get("flow")), "'flow'"), voice, crew,
                                  _adlibs(item.get("adlibs", sec.get("adlibs"))),
                                  _flag(item.get("double", sec.get("double")), "double"),
-                                 bool(_flag(item.get("sing", sec.get("sing")), "sing")) or "notes" in item,
+                                 bool(_flag(item.get("sing", sec.get("sing")), "sing")) or "notes" in item
+                                 or melody is not None,
                                  _notes(item.get("notes")),
-                                 _harmony(item.get("harmony", sec.get("harmony")))))
+                                 _harmony(item.get("harmony", sec.get("harmony"))), melody, block))
     meta = {k: data.get(k) for k in ("title", "bpm", "beat", "voice", "flow", "lang")}
     for key in ("beat", "voice", "flow", "lang"):
         _name(meta[key], f"'{key}'")
