@@ -51,9 +51,7 @@ def _tone_onsets(vocals: np.ndarray, sr: int) -> np.ndarray:
 
 
 def test_every_vowel_lands_on_its_slot_in_the_audio(fake, tmp_path):
-    # accents off: WORLD re-synthesis of the fake voice's 1 kHz click-tones is not a voice (real voices
-    # keep their onsets through it: tests/test_singing.py)
-    res = fake.render(RenderRequest(lyrics=SHEET, accents=False), tmp_path)
+    res = fake.render(RenderRequest(lyrics=SHEET), tmp_path)
     t = json.loads((tmp_path / "timings.json").read_text())
     sylls = _syllables(t)
     assert len(sylls) == sum(len(line.syllables) for line in parse_lyrics(SHEET).lines)  # none skipped/repeated

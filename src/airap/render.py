@@ -249,7 +249,7 @@ class Renderer:
         rests = [s.rest_after for s in line_plan.syllables]
         sung = self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
                                                    tail=LINE_TAIL), voice, detune)
-        return accent_line(sung, accents.strengths, accents.end_semitones) if accents else sung
+        return accent_line(sung, accents.strengths) if accents else sung
 
     @staticmethod
     def _in_character(sung, voice: str, detune: float = 0.0):

@@ -1,6 +1,6 @@
-"""Sung lines: the engine's reading re-pitched onto notes, and rapped lines accented, by the WORLD
-vocoder (pyworld, MIT): analyse once (F0, spectral envelope, aperiodicity), draw a new F0 curve,
-synthesise. The envelope carries what is said and who says it, so the words and the timbre stay.
+"""Sung lines: the engine's reading re-pitched onto notes by the WORLD vocoder (pyworld, MIT):
+analyse once (F0, spectral envelope, aperiodicity), draw a new F0 curve, synthesise; and rapped
+lines' accents (level). The envelope carries what is said and who says it, so the words and the timbre stay.
 Pure functions on arrays, sample rate explicit."""
 
 from __future__ import annotations
@@ -149,52 +149,30 @@ def synthesise(an: WorldAnalysis, f0: np.ndarray, level_like: np.ndarray | None 
     return y
 
 
-# An accent at strength 1: the syllable's whole contour this much higher (a Mandarin tone keeps its
-# shape) and this much louder. Chosen so that the vocal stem, after the vocal chain's 3:1 compressor,
-# still shows >= 2 dB and >= 1 semitone between on-beat syllables and the rest (benchmarks/delivery.py).
-ACCENT_SEMITONES = 2.0
+# An accent at strength 1 is this much louder than an unaccented syllable (the line's level kept):
+# after the vocal chain's 3:1 compressor the vocal stem still shows it (benchmarks/performance.py).
+# Accents are level only. Raising the accented syllables' pitch through WORLD was built and measured:
+# WORLD re-synthesis alone (no pitch change) raised the fast engine's dev Mandarin verse CER from
+# 34 % to 49 % (EN dev WER 13 -> 21 % with the pitch accents), so the pitch part waits for an engine
+# that takes F0 as an input.
 ACCENT_DB = 5.0
 ACCENT_SMOOTH_S = 0.02
 
 
-def accent_curve(an: WorldAnalysis, lifts: list[tuple[float, float, float]], end: tuple[float, float, float]
-                 ) -> np.ndarray:
-    """The spoken F0 raised by ``semitones`` over each (start, end, semitones) span, smoothly, with
-    ``end`` = (start, stop, semitones) a ramp across the last syllable (a fall or a rise)."""
-    t = an.times
-    lift = np.zeros(len(t))
-    for a, b, st in lifts:
-        lift[(t >= a) & (t < b)] = st
-    w = max(1, int(round(ACCENT_SMOOTH_S / FRAME_S)))
-    lift = np.convolve(np.pad(lift, (w // 2, w - 1 - w // 2), mode="edge"), np.ones(w) / w, mode="valid")
-    a, b, st = end
-    inside = (t >= a) & (t < b)
-    lift[inside] += st * (t[inside] - a) / max(b - a, 1e-6)
-    lift[t >= b] += st
-    return np.where(an.f0 > 0, an.f0 * 2 ** (lift / 12), 0.0)
-
-
-def accent_line(sung: SungLine, strengths: tuple[float, ...], end_semitones: float) -> SungLine:
-    """The line with its accented syllables higher and louder and its end falling (or rising):
-    ``strengths`` per syllable (0: none, 1: a full accent)."""
-    if not any(strengths) and not end_semitones:
+def accent_line(sung: SungLine, strengths: tuple[float, ...]) -> SungLine:
+    """The line with its accented syllables louder: ``strengths`` per syllable (0: none, 1: a full
+    accent), from each syllable's first phoneme to the next one's, with 20-ms ramps."""
+    if not any(strengths):
         return sung
     spans = sung.alignment.syllables
-    bounds = [(sp.start, spans[i + 1].start if i + 1 < len(spans) else sp.end) for i, sp in enumerate(spans)]
-    if ACCENT_SEMITONES or end_semitones:
-        an = analyse(sung.audio, sung.sample_rate)
-        f0 = accent_curve(an, [(a, b, ACCENT_SEMITONES * s) for (a, b), s in zip(bounds, strengths) if s],
-                          (spans[-1].vowel_onset, spans[-1].end, end_semitones))
-        y = synthesise(an, f0, sung.audio)
-    else:
-        y = sung.audio
     sr = sung.sample_rate
-    gain_db = np.zeros(len(y))
-    for (a, b), s in zip(bounds, strengths):  # louder from the syllable's start to the next one's
-        gain_db[int(a * sr):int(b * sr)] = ACCENT_DB * s
+    gain_db = np.zeros(len(sung.audio))
+    for i, (sp, s) in enumerate(zip(spans, strengths)):
+        end = spans[i + 1].start if i + 1 < len(spans) else sp.end
+        gain_db[int(sp.start * sr):int(end * sr)] = ACCENT_DB * s
     w = max(1, int(ACCENT_SMOOTH_S * sr))
     gain_db = np.convolve(gain_db, np.ones(w) / w, mode="same")
-    y = y * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays
+    y = sung.audio * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays
     return SungLine(y.astype(np.float32), sr, sung.alignment)
 
 

@@ -1,9 +1,8 @@
 """Accents that lock to the beat: which syllables of a planned line are hit, and how hard.
 
 A rapper hits the syllables that land on the beat (the drums' quarter notes) and leans on stressed
-ones between; the line's last syllable falls (or rises on a question). The flow template scales it
-all (laid-back flatter, double-time punchier). Pure data from the plan; the acoustic stage turns it
-into pitch and level."""
+ones between. The flow template scales it (laid-back flatter, double-time punchier). Pure data from
+the plan; the acoustic stage turns it into level (see ``acoustic.pitch.ACCENT_DB`` for why not pitch)."""
 
 from __future__ import annotations
 
@@ -15,13 +14,11 @@ from .types import LinePlan
 
 ON_BEAT = 0.6  # slot strength of a quarter note (catalogue templates: 1 / 0.8 / 0.6 on beats 1 / 3 / 2 and 4)
 STRESSED_OFF_BEAT = 0.4  # a stressed English syllable between beats: a lighter hit
-LINE_END_SEMITONES = 1.5  # the last syllable falls this far (rises on a question)
 
 
 @dataclass(frozen=True)
 class LineAccents:
     strengths: tuple[float, ...]  # per syllable, 0..~1.25: how hard it is hit
-    end_semitones: float  # pitch movement across the last syllable (negative: falling)
 
 
 def line_accents(line: Line, plan: LinePlan, tpl: FlowTemplate) -> LineAccents:
@@ -34,6 +31,4 @@ def line_accents(line: Line, plan: LinePlan, tpl: FlowTemplate) -> LineAccents:
             out.append(STRESSED_OFF_BEAT * tpl.accent)
         else:
             out.append(0.0)
-    question = line.text.rstrip().endswith(("?", "？"))
-    end = (1 if question else -1) * LINE_END_SEMITONES * min(1.0, tpl.accent)
-    return LineAccents(tuple(out), end)
+    return LineAccents(tuple(out))
