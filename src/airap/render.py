@@ -13,7 +13,8 @@ import numpy as np
 
 from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
-from .acoustic.pitch import accent_line, sing_on_notes
+from .acoustic.base import PitchPlan
+from .acoustic.pitch import ACCENT_SEMITONES, accent_line, sing_on_notes
 from .beat import (
     backing_beat,
     backing_sections,
@@ -158,17 +159,13 @@ class Renderer:
                          ] if doubles[i] else []
                 extra = []
                 hits = accents.strengths if accents else None
-            else:  # sung: every part re-pitched from one reading per voice
-                on_notes = [sing_on_notes(self._sing(line, line_plan, v), line, notes,
-                                          DOUBLE_DETUNE if doubles[i] and not k else (),
-                                          harmony if not k else None) for k, v in enumerate((voice, *crew))]
-                sung = [t.lead for t in on_notes]
-                takes = on_notes[0].doubles
-                extra = [on_notes[0].harmony] if on_notes[0].harmony is not None else []
-                if line.notes and on_notes[0].shift:
-                    plan.warnings.append(f"notes of {line.text[:30]!r} moved {on_notes[0].shift:+d} semitones to fit "
+            else:
+                sung, takes, extra, heard = self._sing_notes(line, line_plan, voice, crew, notes, harmony,
+                                                             doubles[i])
+                if line.notes and heard[0] != notes[0]:
+                    plan.warnings.append(f"notes of {line.text[:30]!r} moved {heard[0] - notes[0]:+d} semitones to fit "
                                          f"{voice}'s voice")
-                notes, hits = on_notes[0].notes, None
+                notes, hits = heard, None
             clock.lap("acoustic_sing")
             lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None, notes,
                                        hits) for k, s in enumerate(sung)]
@@ -242,14 +239,41 @@ class Renderer:
         b = int(min(len(sung.audio), (spans[-1].end + 0.08) * sung.sample_rate))
         return resample(sung.audio[a:b].astype(np.float32), sung.sample_rate, SAMPLE_RATE)
 
-    def _sing(self, line, line_plan, voice: str, detune: float = 0.0, accents: LineAccents | None = None):
+    def _sing(self, line, line_plan, voice: str, detune: float = 0.0, accents: LineAccents | None = None,
+              pitch: PitchPlan | None = None):
         """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew),
-        with its ``accents``."""
+        with its ``accents`` (level; and pitch, from an engine that takes it) or on ``pitch``."""
         durations = [list(s.phoneme_durations) for s in line_plan.syllables]
         rests = [s.rest_after for s in line_plan.syllables]
+        takes_pitch = getattr(self.engine, "takes_pitch", False)
+        if accents and takes_pitch and pitch is None:
+            pitch = PitchPlan(lifts=tuple(ACCENT_SEMITONES * s for s in accents.strengths))
+        kw = {"pitch": pitch} if pitch is not None and takes_pitch else {}
         sung = self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
-                                                   tail=LINE_TAIL), voice, detune)
+                                                   tail=LINE_TAIL, **kw), voice, detune)
         return accent_line(sung, accents.strengths) if accents else sung
+
+    def _sing_notes(self, line, line_plan, voice: str, crew, notes, harmony, doubled: bool):
+        """A sung line: (the lead and crew takes, the doubles, the harmony part, the notes as heard).
+        An engine that takes pitch sings each part on its notes; another engine's single reading per
+        voice is re-pitched by WORLD."""
+        detunes = DOUBLE_DETUNE if doubled else ()
+        if not getattr(self.engine, "takes_pitch", False):
+            on_notes = [sing_on_notes(self._sing(line, line_plan, v), line, notes, detunes if not k else (),
+                                      harmony if not k else None) for k, v in enumerate((voice, *crew))]
+            extra = [on_notes[0].harmony] if on_notes[0].harmony is not None else []
+            return [t.lead for t in on_notes], on_notes[0].doubles, extra, on_notes[0].notes
+
+        def take(v: str, part, detune: float = 0.0, shift: int | None = None):
+            plan = PitchPlan(notes=part, transpose=catalog.entry(v).timbre.semitones, detune=detune, shift=shift)
+            return self._sing(line, line_plan, v, pitch=plan)
+
+        lead = take(voice, notes)
+        shift = lead.notes[0] - notes[0]
+        sung = [lead] + [take(v, notes) for v in crew]
+        takes = [take(voice, notes, d, shift) for d in detunes]
+        extra = [take(voice, harmony, 0.0, shift)] if harmony else []
+        return sung, takes, extra, lead.notes
 
     @staticmethod
     def _in_character(sung, voice: str, detune: float = 0.0):

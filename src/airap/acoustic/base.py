@@ -17,13 +17,28 @@ LINE_LEAD_IN = 0.3
 LINE_TAIL = 0.15
 
 
+@dataclass(frozen=True)
+class PitchPlan:
+    """What a line's pitch does, per syllable: ``notes`` (MIDI, sung; fitted to the voice's register
+    by octaves) or ``lifts`` (semitones over the voice's own contour: accents). ``transpose``: the
+    semitones the line is shifted after the engine (a character's timbre), so notes are aimed that
+    much lower; ``detune``: semitones more (a doubled take)."""
+
+    notes: tuple[float, ...] | None = None
+    lifts: tuple[float, ...] | None = None
+    transpose: float = 0.0
+    detune: float = 0.0
+    shift: int | None = None  # the register shift to use (a harmony takes its lead's); None: fitted
+
+
 @dataclass
 class SungLine:
-    """Audio of one line and where every syllable sits in it."""
+    """Audio of one line and where every syllable sits in it (``notes``: as heard, when sung on a plan)."""
 
     audio: np.ndarray  # float32 mono
     sample_rate: int
     alignment: Alignment
+    notes: tuple[int, ...] | None = None
 
 
 class VocalEngine(Protocol):
@@ -39,4 +54,6 @@ class VocalEngine(Protocol):
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float) -> SungLine:
         """Synthesize the line with these exact phoneme durations (s), ``rests[i]`` s of silence
-        after syllable i (word ends only), ``lead_in`` s before the first phoneme and ``tail`` after."""
+        after syllable i (word ends only), ``lead_in`` s before the first phoneme and ``tail`` after.
+        An engine whose ``takes_pitch`` is true also takes ``pitch=PitchPlan(...)`` and draws its F0
+        from it; the others are re-pitched afterwards (``acoustic.pitch``)."""

@@ -20,7 +20,8 @@ from ..align import Alignment, from_durations
 from ..catalog import MODEL_SPEAKERS, VOICES, PackMix
 from ..errors import NotFoundError, SetupError
 from ..text import Line
-from .base import SungLine
+from .base import PitchPlan, SungLine
+from .pitch import planned_f0
 from .tokens import (
     ACOUSTIC_LEAD,
     TEACHER_FRAME,
@@ -42,6 +43,9 @@ TIMBRE_DIMS = 128  # a style vector: [decoder (timbre) | prosody predictor], Sty
 FRAME = TEACHER_FRAME  # seconds per alignment frame: 600 samples
 ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot alignment
 DURATION_TENSOR = "/encoder/Round_output_0"
+F0_TENSOR = "/encoder/F0_proj/Conv_output_0"  # float [1, 1, 2 * frames]: the predicted F0 (Hz), 12.5 ms hop
+F0_HOP = FRAME / 2
+KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and voiceless sounds
 # Beyond that constant, a vowel after a short consonant is heard later than one after a long
 # consonant (benchmarks/onset_lead.py --engine kokoro --fit: stray = 12 ms - 0.11 x consonant duration).
 # A vowel that starts a line (after the lead-in's silence) has no lead at all: heard ~40 ms late.
@@ -94,6 +98,26 @@ def _build_graphs(src: Path, predictor: Path, synth: Path) -> None:
     tmp.replace(synth)
 
 
+def _build_pitch_graphs(synth: Path, f0_graph: Path, synth_f0: Path) -> None:
+    """From the synthesis graph: one that stops at the predicted F0 curve, and one that takes the F0
+    curve as an input (research note voices_and_assets.md section 1.2: a held 220 Hz stays intelligible)."""
+    import onnx
+    import onnx.utils
+
+    tmp = f0_graph.with_suffix(f".{os.getpid()}.tmp")
+    onnx.utils.extract_model(str(synth), str(tmp), ["tokens", "style", "speed", "alignment"], [F0_TENSOR])
+    tmp.replace(f0_graph)
+    model = onnx.load(str(synth))
+    for node in model.graph.node:
+        for i, name in enumerate(node.input):
+            if name == F0_TENSOR:
+                node.input[i] = "f0"
+    model.graph.input.append(onnx.helper.make_tensor_value_info("f0", onnx.TensorProto.FLOAT, [1, 1, "f0_frames"]))
+    tmp = synth_f0.with_suffix(f".{os.getpid()}.tmp")
+    onnx.save(model, str(tmp))
+    tmp.replace(synth_f0)
+
+
 def soft_alignment(bounds: np.ndarray, frames: int) -> np.ndarray:
     """Token boundaries in (fractional) frames, len tokens+1 -> [1, tokens, frames] alignment whose
     column f gives each token's share of frame [f, f+1)."""
@@ -118,9 +142,11 @@ def style_table(style: PackMix, packs: dict[str, np.ndarray]) -> np.ndarray:
 
 
 class KokoroEngine:
-    """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control."""
+    """Teacher-quality engine: Kokoro-82M int8 ONNX, English + Mandarin, exact duration control and,
+    through its F0 curve, pitch (sung notes, accents)."""
 
     name = "kokoro"
+    takes_pitch = True
     sample_rate = SAMPLE_RATE
     onset_lead: OnsetLead | None = ONSET_LEAD
 
@@ -138,12 +164,17 @@ class KokoroEngine:
                 _assemble_model(full)
             if not (pred.exists() and synth.exists()):
                 _build_graphs(full, pred, synth)
+            f0_graph, synth_f0 = folder / "f0.onnx", folder / "synth_f0.onnx"
+            if not (f0_graph.exists() and synth_f0.exists()):
+                _build_pitch_graphs(synth, f0_graph, synth_f0)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self._pred = ort.InferenceSession(str(pred), opts, providers=["CPUExecutionProvider"])
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
+        self._f0 = ort.InferenceSession(str(f0_graph), opts, providers=["CPUExecutionProvider"])
+        self._synth_f0 = ort.InferenceSession(str(synth_f0), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
         packs = load_packs()
         # the cast, and the voices our own models learned (the teacher reads their corpus with them)
@@ -194,7 +225,7 @@ class KokoroEngine:
         return TeacherRead(np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel())
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
-             lead_in: float, tail: float) -> SungLine:
+             lead_in: float, tail: float, pitch: PitchPlan | None = None) -> SungLine:
         ids, where = self._tokens(line)
         vowel = [s.vowel_index for s in line.syllables]
         natural = self._predict(ids, voice, line)
@@ -210,12 +241,27 @@ class KokoroEngine:
         frames = int(np.ceil(bounds[-1]))
         alignment = soft_alignment(bounds, frames)
         style = self._style(voice, line, len(ids) - 2)
-        (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": style,
-                                          "speed": np.ones(1, np.float32), "alignment": alignment})
+        feeds = {"tokens": np.array([ids], np.int64), "style": style, "speed": np.ones(1, np.float32),
+                 "alignment": alignment}
+        notes = None
+        if pitch is None:
+            (audio,) = self._synth.run(None, feeds)
+        else:  # the predicted F0 curve, redrawn on the plan, then the synthesis on it
+            (f0,) = self._f0.run(None, feeds)
+            f0 = np.asarray(f0, np.float64).ravel()
+            first = [min(p for ph in syl for p in ph) for syl in where]
+            last = max(p for ph in where[-1] for p in ph)
+            spans = [(bounds[a] * FRAME, bounds[first[i + 1]] * FRAME if i + 1 < len(first) else bounds[last + 1] * FRAME)
+                     for i, a in enumerate(first)]
+            voiced = np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0)
+            drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch)
+            # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none
+            drawn = np.where(drawn > 0, drawn, f0)
+            (audio,) = self._synth_f0.run(None, {**feeds, "f0": drawn.astype(np.float32).reshape(1, 1, -1)})
         audio = np.asarray(audio, np.float32).ravel()
         cuts = [(bounds[t] * FRAME - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(ids, where, model_rests, self._vocab[" "])]
         audio = insert_silences(audio, SAMPLE_RATE, cuts)
         # Rests shift every later syllable: lay the spans out with them.
         al = from_durations(phoneme_durations, vowel, lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)
-        return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
+        return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al, notes=notes)

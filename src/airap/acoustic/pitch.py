@@ -1,6 +1,8 @@
-"""Sung lines: the engine's reading re-pitched onto notes by the WORLD vocoder (pyworld, MIT):
-analyse once (F0, spectral envelope, aperiodicity), draw a new F0 curve, synthesise; and rapped
-lines' accents (level). The envelope carries what is said and who says it, so the words and the timbre stay.
+"""A line's pitch on a plan: sung notes (fitted to the voice's register, glides between notes,
+vibrato on long ones, Mandarin onsets bent by their spoken tone) or accents (syllables lifted over
+the voice's own contour, its shape kept). The curve is drawn on any engine's F0 frames: an engine
+that takes pitch (``takes_pitch``) draws it into its own features; for the others the line is
+re-pitched afterwards by the WORLD vocoder (pyworld, MIT): analysed once, synthesised on the new curve.
 Pure functions on arrays, sample rate explicit."""
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import numpy as np
 
 from ..text import Line
 from ..text.notes import HIGHEST, LOWEST
-from .base import SungLine
+from .base import PitchPlan, SungLine
 
-FRAME_S = 0.005
+FRAME_S = 0.005  # WORLD analysis frames
 PORTAMENTO_S = 0.06  # glide between notes: a moving average of the target over 60 ms
 VIBRATO_HZ = 5.5
 VIBRATO_CENTS = 18.0  # depth (peak): gentle, a pop vocal's
@@ -23,9 +25,128 @@ VIBRATO_MIN_NOTE_S = 0.4  # only notes held this long get it
 # Mandarin sung: the note carries the syllable, but its first ~70 ms keep half of the spoken tone's
 # movement, enough for the ear to tell 买 from 卖 (as singers do on an onset)
 TONE_ONSET_S, TONE_ONSET_SHARE = 0.07, 0.5
-SING_ABOVE_SPEECH = 4.0  # semitones: a voice sings a little above where it speaks (the demo voices' pyin medians)
+SING_ABOVE_SPEECH = 6.0  # semitones: a voice sings above where it speaks (a half-octave: an alto speaking at G3 sings around D4)
 GAP_FILL_S = 0.03  # unvoiced frames shorter than this inside a note are voiced (analysis dropouts)
+LIFT_SMOOTH_S = 0.03  # an accent's lift ramps in and out over 30 ms
 
+
+@dataclass(frozen=True)
+class NoteSpan:
+    """A syllable's note: from ``start`` to ``end`` (s on the F0 frames' timeline), ``midi``
+    (fractional ok); ``tonal``: a Mandarin syllable, whose onset keeps some of its spoken contour."""
+
+    start: float
+    end: float
+    midi: float
+    tonal: bool = False
+
+
+def median_midi(f0: np.ndarray) -> float | None:
+    voiced = f0[f0 > 0]
+    return float(69 + 12 * np.log2(np.median(voiced) / 440.0)) if voiced.size else None
+
+
+def register_shift(notes_midi, voice_midi: float | None) -> int:
+    """Octaves (in semitones, a multiple of 12) that bring the melody's median nearest where the voice
+    sings (``voice_midi``, its speaking median, plus SING_ABOVE_SPEECH), keeping every note in C2-C6."""
+    if voice_midi is None or not len(notes_midi):
+        return 0
+    lo, hi = min(notes_midi), max(notes_midi)
+    fits = [k for k in range(-48, 49, 12) if LOWEST <= lo + k and hi + k <= HIGHEST] or [0]
+    want = voice_midi + SING_ABOVE_SPEECH - float(np.median(notes_midi))
+    return min(fits, key=lambda k: (abs(k - want), abs(k)))
+
+
+def _smooth(x: np.ndarray, frames: int) -> np.ndarray:
+    w = max(1, frames)
+    return np.convolve(np.pad(x, (w // 2, w - 1 - w // 2), mode="edge"), np.ones(w) / w, mode="valid")
+
+
+def _fill_gaps(voiced: np.ndarray, frames: int) -> np.ndarray:
+    """Short unvoiced runs between voiced frames become voiced (a breathy frame mid-vowel)."""
+    voiced = voiced.copy()
+    k = 0
+    while k < len(voiced):
+        if voiced[k]:
+            k += 1
+            continue
+        j = k
+        while j < len(voiced) and not voiced[j]:
+            j += 1
+        if 0 < k and j < len(voiced) and j - k <= frames:
+            voiced[k:j] = True
+        k = j
+    return voiced
+
+
+def note_curve(f0: np.ndarray, frame_s: float, spans: list[NoteSpan]) -> np.ndarray:
+    """The target F0 (Hz per frame, 0 where unvoiced) on frames ``frame_s`` apart whose spoken F0 is
+    ``f0``: each span's note, glides between notes, vibrato on long notes, Mandarin onsets bent by
+    their spoken tone."""
+    t = np.arange(len(f0)) * frame_s
+    target = np.full(len(t), np.nan)
+    for s in spans:
+        target[(t >= s.start) & (t < s.end)] = s.midi
+    known = ~np.isnan(target)
+    if not known.any():
+        return np.zeros(len(t))
+    idx = np.flatnonzero(known)
+    target = np.interp(np.arange(len(t)), idx, target[idx])  # before the first / after the last note: held
+    curve = _smooth(target, int(round(PORTAMENTO_S / frame_s)))
+    spoken = np.full(len(f0), np.nan)
+    spoken[f0 > 0] = 12 * np.log2(f0[f0 > 0] / 440.0)
+    for s in spans:
+        inside = (t >= s.start) & (t < s.end)
+        if s.end - s.start >= VIBRATO_MIN_NOTE_S:
+            age = t - s.start - VIBRATO_AFTER_S
+            depth = np.clip(age / 0.15, 0, 1) * VIBRATO_CENTS / 100
+            curve += np.where(inside & (age > 0), depth * np.sin(2 * np.pi * VIBRATO_HZ * np.maximum(age, 0)), 0)
+        if s.tonal:
+            sp = spoken[inside]
+            if np.isfinite(sp).sum() >= 3:
+                dev = sp - np.nanmean(sp)
+                fade = np.clip(1 - (t[inside] - s.start) / TONE_ONSET_S, 0, 1) * TONE_ONSET_SHARE
+                curve[inside] += np.nan_to_num(dev) * fade
+    voiced = _fill_gaps(f0 > 0, max(1, int(round(GAP_FILL_S / frame_s))))
+    return np.where(voiced, 440.0 * 2 ** ((curve - 69) / 12), 0.0)
+
+
+def lift_curve(f0: np.ndarray, frame_s: float, lifts: list[tuple[float, float, float]]) -> np.ndarray:
+    """``f0`` raised by ``semitones`` over each (start, end, semitones) span, with 30-ms ramps: the
+    contour's shape, and so a Mandarin tone, is kept; the whole syllable moves."""
+    t = np.arange(len(f0)) * frame_s
+    lift = np.zeros(len(t))
+    for a, b, st in lifts:
+        lift[(t >= a) & (t < b)] = st
+    lift = _smooth(lift, int(round(LIFT_SMOOTH_S / frame_s)))
+    return np.where(f0 > 0, f0 * 2 ** (lift / 12), 0.0)
+
+
+def planned_f0(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]], line: Line,
+               plan: PitchPlan) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """The F0 a ``plan`` asks of a line whose spoken F0 is ``f0`` (Hz per frame) and whose syllables
+    span ``bounds`` (s, on the same frames). Returns (F0, the notes as heard after the engine's
+    ``plan.transpose``, or None for lifts)."""
+    if plan.notes is not None:
+        shift = plan.shift
+        if shift is None:
+            voice = median_midi(f0)
+            shift = register_shift(plan.notes, None if voice is None else voice + plan.transpose)
+        heard = tuple(int(round(n + shift)) for n in plan.notes)
+        spans = [NoteSpan(a, b, n + plan.detune - plan.transpose, syl.lang == "zh")
+                 for (a, b), n, syl in zip(bounds, heard, line.syllables)]
+        return note_curve(f0, frame_s, spans), heard
+    lifts = plan.lifts or ()
+    return lift_curve(f0, frame_s, [(a, b, st) for (a, b), st in zip(bounds, lifts) if st]), None
+
+
+def syllable_bounds(sung: SungLine) -> list[tuple[float, float]]:
+    """Each syllable from its first phoneme to the next syllable's (the last: to its end)."""
+    spans = sung.alignment.syllables
+    return [(sp.start, spans[i + 1].start if i + 1 < len(spans) else sp.end) for i, sp in enumerate(spans)]
+
+
+# -- re-pitching a finished line (engines that do not take pitch) ------------------------------------
 
 @dataclass
 class WorldAnalysis:
@@ -34,25 +155,6 @@ class WorldAnalysis:
     ap: np.ndarray
     sample_rate: int
     n_samples: int
-
-    @property
-    def times(self) -> np.ndarray:
-        return np.arange(len(self.f0)) * FRAME_S
-
-    def median_midi(self) -> float | None:
-        voiced = self.f0[self.f0 > 0]
-        return float(69 + 12 * np.log2(np.median(voiced) / 440.0)) if voiced.size else None
-
-
-@dataclass(frozen=True)
-class NoteSpan:
-    """A syllable's note: from ``start`` to ``end`` (s in the line's audio), ``midi`` (fractional ok);
-    ``tonal``: a Mandarin syllable, whose onset keeps some of its spoken contour."""
-
-    start: float
-    end: float
-    midi: float
-    tonal: bool = False
 
 
 def _pw():
@@ -68,72 +170,7 @@ def analyse(y: np.ndarray, sr: int) -> WorldAnalysis:
     x = np.ascontiguousarray(y, dtype=np.float64)
     f0, t = pw.dio(x, sr, f0_floor=60.0, f0_ceil=1000.0, frame_period=FRAME_S * 1000)
     f0 = pw.stonemask(x, f0, t, sr)
-    sp = pw.cheaptrick(x, f0, t, sr)
-    ap = pw.d4c(x, f0, t, sr)
-    return WorldAnalysis(f0, sp, ap, sr, len(y))
-
-
-def register_shift(notes_midi, voice_midi: float | None) -> int:
-    """Octaves (in semitones, a multiple of 12) that bring the melody's median nearest where the voice
-    sings (``voice_midi``, its speaking median, plus SING_ABOVE_SPEECH), keeping every note in C2-C6."""
-    if voice_midi is None or not len(notes_midi):
-        return 0
-    lo, hi = min(notes_midi), max(notes_midi)
-    fits = [k for k in range(-48, 49, 12) if LOWEST <= lo + k and hi + k <= HIGHEST] or [0]
-    want = voice_midi + SING_ABOVE_SPEECH - float(np.median(notes_midi))
-    return min(fits, key=lambda k: (abs(k - want), abs(k)))
-
-
-def _spoken_semitones(f0: np.ndarray) -> np.ndarray:
-    out = np.full(len(f0), np.nan)
-    v = f0 > 0
-    out[v] = 12 * np.log2(f0[v] / 440.0)
-    return out
-
-
-def note_curve(an: WorldAnalysis, spans: list[NoteSpan]) -> np.ndarray:
-    """The target F0 (Hz per frame, 0 where unvoiced): each span's note, glides between notes,
-    vibrato on long notes, Mandarin onsets bent by their spoken tone."""
-    t = an.times
-    target = np.full(len(t), np.nan)
-    for s in spans:
-        target[(t >= s.start) & (t < s.end)] = s.midi
-    known = ~np.isnan(target)
-    if not known.any():
-        return np.zeros(len(t))
-    idx = np.flatnonzero(known)
-    target = np.interp(np.arange(len(t)), idx, target[idx])  # before the first / after the last note: held
-    w = max(1, int(round(PORTAMENTO_S / FRAME_S)))
-    pad = np.pad(target, (w // 2, w - 1 - w // 2), mode="edge")
-    curve = np.convolve(pad, np.ones(w) / w, mode="valid")
-    spoken = _spoken_semitones(an.f0)
-    for s in spans:
-        inside = (t >= s.start) & (t < s.end)
-        if s.end - s.start >= VIBRATO_MIN_NOTE_S:
-            age = t - s.start - VIBRATO_AFTER_S
-            depth = np.clip(age / 0.15, 0, 1) * VIBRATO_CENTS / 100
-            curve += np.where(inside & (age > 0), depth * np.sin(2 * np.pi * VIBRATO_HZ * np.maximum(age, 0)), 0)
-        if s.tonal:
-            sp = spoken[inside]
-            if np.isfinite(sp).sum() >= 3:
-                dev = sp - np.nanmean(sp)
-                fade = np.clip(1 - (t[inside] - s.start) / TONE_ONSET_S, 0, 1) * TONE_ONSET_SHARE
-                curve[inside] += np.nan_to_num(dev) * fade
-    voiced = an.f0 > 0
-    gap = max(1, int(round(GAP_FILL_S / FRAME_S)))
-    # fill short unvoiced dropouts inside notes (a breathy frame mid-vowel is not a consonant)
-    k = 0
-    while k < len(voiced):
-        if not voiced[k]:
-            j = k
-            while j < len(voiced) and not voiced[j]:
-                j += 1
-            if 0 < k and j < len(voiced) and j - k <= gap:
-                voiced[k:j] = True
-            k = j
-        else:
-            k += 1
-    return np.where(voiced, 440.0 * 2 ** ((curve - 69) / 12), 0.0)
+    return WorldAnalysis(f0, pw.cheaptrick(x, f0, t, sr), pw.d4c(x, f0, t, sr), sr, len(y))
 
 
 def synthesise(an: WorldAnalysis, f0: np.ndarray, level_like: np.ndarray | None = None) -> np.ndarray:
@@ -149,37 +186,9 @@ def synthesise(an: WorldAnalysis, f0: np.ndarray, level_like: np.ndarray | None 
     return y
 
 
-# An accent at strength 1 is this much louder than an unaccented syllable (the line's level kept):
-# after the vocal chain's 3:1 compressor the vocal stem still shows it (benchmarks/performance.py).
-# Accents are level only. Raising the accented syllables' pitch through WORLD was built and measured:
-# WORLD re-synthesis alone (no pitch change) raised the fast engine's dev Mandarin verse CER from
-# 34 % to 49 % (EN dev WER 13 -> 21 % with the pitch accents), so the pitch part waits for an engine
-# that takes F0 as an input.
-ACCENT_DB = 5.0
-ACCENT_SMOOTH_S = 0.02
-
-
-def accent_line(sung: SungLine, strengths: tuple[float, ...]) -> SungLine:
-    """The line with its accented syllables louder: ``strengths`` per syllable (0: none, 1: a full
-    accent), from each syllable's first phoneme to the next one's, with 20-ms ramps."""
-    if not any(strengths):
-        return sung
-    spans = sung.alignment.syllables
-    sr = sung.sample_rate
-    gain_db = np.zeros(len(sung.audio))
-    for i, (sp, s) in enumerate(zip(spans, strengths)):
-        end = spans[i + 1].start if i + 1 < len(spans) else sp.end
-        gain_db[int(sp.start * sr):int(end * sr)] = ACCENT_DB * s
-    w = max(1, int(ACCENT_SMOOTH_S * sr))
-    gain_db = np.convolve(gain_db, np.ones(w) / w, mode="same")
-    y = sung.audio * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays
-    return SungLine(y.astype(np.float32), sr, sung.alignment)
-
-
 @dataclass
 class SungTakes:
-    """A line sung on its notes: the lead, more takes of it (doubles) and a harmony part, all from one
-    analysis of the engine's reading."""
+    """A line sung on its notes: the lead, more takes of it (doubles) and a harmony part."""
 
     lead: SungLine
     notes: tuple[int, ...]  # as sung: the given or composed notes moved into the voice's register
@@ -188,25 +197,46 @@ class SungTakes:
     shift: int  # semitones the notes were moved (a multiple of 12)
 
 
-def note_spans(sung: SungLine, line: Line, notes) -> list[NoteSpan]:
-    """Each syllable's note from its first phoneme to the next syllable's (the last: to its end)."""
-    spans = sung.alignment.syllables
-    return [NoteSpan(sp.start, spans[i + 1].start if i + 1 < len(spans) else sp.end, float(n), syl.lang == "zh")
-            for i, (sp, n, syl) in enumerate(zip(spans, notes, line.syllables))]
-
-
 def sing_on_notes(sung: SungLine, line: Line, notes: tuple[int, ...], detunes: tuple[float, ...] = (),
                   harmony: tuple[int, ...] | None = None) -> SungTakes:
-    """``sung`` (the engine's reading on the line's planned durations, in character) re-pitched onto
-    ``notes`` moved by octaves into the voice's register; ``detunes`` (semitones) give the doubles,
-    ``harmony`` (notes, unshifted) a second part."""
+    """``sung`` (the engine's reading on the line's planned durations, in character) re-pitched by
+    WORLD onto ``notes`` moved by octaves into the voice's register; ``detunes`` (semitones) give the
+    doubles, ``harmony`` (notes, unshifted) a second part. All from one analysis."""
     an = analyse(sung.audio, sung.sample_rate)
-    shift = register_shift(notes, an.median_midi())
+    bounds = syllable_bounds(sung)
 
-    def take(part, detune: float = 0.0) -> SungLine:
-        spans = note_spans(sung, line, [n + shift + detune for n in part])
-        return SungLine(synthesise(an, note_curve(an, spans), sung.audio), sung.sample_rate, sung.alignment)
+    def take(part, detune: float = 0.0, shift: int | None = None) -> tuple[SungLine, tuple[int, ...]]:
+        f0, heard = planned_f0(an.f0, FRAME_S, bounds, line, PitchPlan(notes=part, detune=detune, shift=shift))
+        return SungLine(synthesise(an, f0, sung.audio), sung.sample_rate, sung.alignment, heard), heard
 
-    return SungTakes(lead=take(notes), notes=tuple(n + shift for n in notes),
-                     doubles=[take(notes, d) for d in detunes],
-                     harmony=take(harmony) if harmony else None, shift=shift)
+    lead, heard = take(notes)
+    shift = heard[0] - notes[0]
+    return SungTakes(lead=lead, notes=heard, doubles=[take(notes, d, shift)[0] for d in detunes],
+                     harmony=take(harmony, 0.0, shift)[0] if harmony else None, shift=shift)
+
+
+# -- accents: level ----------------------------------------------------------------------------------
+
+# An accent at strength 1 is this much louder than an unaccented syllable (the line's level kept):
+# after the vocal chain's 3:1 compressor the vocal stem still shows it (benchmarks/performance.py).
+ACCENT_DB = 5.0
+# Its pitch: this many semitones over the voice's own contour, drawn by engines that take pitch.
+# Not done by WORLD re-synthesis of a finished line: that alone (no pitch change) raised the fast
+# engine's dev Mandarin verse CER from 34 % to 49 % (benchmarks/performance.py, session 7).
+ACCENT_SEMITONES = 2.0
+ACCENT_SMOOTH_S = 0.02
+
+
+def accent_line(sung: SungLine, strengths: tuple[float, ...]) -> SungLine:
+    """The line with its accented syllables louder: ``strengths`` per syllable (0: none, 1: a full
+    accent), from each syllable's first phoneme to the next one's, with 20-ms ramps."""
+    if not any(strengths):
+        return sung
+    sr = sung.sample_rate
+    gain_db = np.zeros(len(sung.audio))
+    for (a, b), s in zip(syllable_bounds(sung), strengths):
+        gain_db[int(a * sr):int(b * sr)] = ACCENT_DB * s
+    w = max(1, int(ACCENT_SMOOTH_S * sr))
+    gain_db = np.convolve(gain_db, np.ones(w) / w, mode="same")
+    y = sung.audio * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays
+    return SungLine(y.astype(np.float32), sr, sung.alignment, sung.notes)

@@ -18,7 +18,8 @@ import numpy as np
 from ...align import Alignment, AlignmentHealth, check_health, durations_from_attention, from_durations
 from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
-from ..base import SungLine
+from ..base import PitchPlan, SungLine
+from ..pitch import planned_f0
 from ..tokens import (
     ACOUSTIC_LEAD,
     OnsetLead,
@@ -124,6 +125,22 @@ class TacotronEngine:
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
 
 
+def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: PitchPlan):
+    """WORLD features with their log F0 (column 0) and voicing (column 1) drawn from ``pitch``."""
+    starts = np.concatenate([[0], np.cumsum(fpt)]) * HOP_SECONDS
+    first = [min(p for ph in syl for p in ph) for syl in where]
+    last = max(p for ph in where[-1] for p in ph)
+    bounds = [(starts[a], starts[first[i + 1]] if i + 1 < len(first) else starts[last + 1])
+              for i, a in enumerate(first)]
+    f0 = np.exp(feats[:, 0]) * (feats[:, 1] > 0.5)
+    new, notes = planned_f0(f0, HOP_SECONDS, bounds, line, pitch)
+    out = feats.copy()
+    voiced = new > 0
+    out[voiced, 0] = np.log(new[voiced])
+    out[:, 1] = np.where(voiced, np.maximum(out[:, 1], 1.0), out[:, 1])
+    return out, notes
+
+
 def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[int]) -> float:
     """Frames are 12.5 ms, slots fall anywhere: each vowel start rounds to its nearest frame. A
     lead-in longer by a fraction of a frame moves every boundary's rounding at once; pick the fraction
@@ -140,9 +157,11 @@ def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[i
 
 class FastSpeechEngine:
     """Our non-autoregressive model: the flow plan's durations go straight in (exact to a 12.5 ms
-    frame, boundaries rounded cumulatively so errors never add up), no warping needed."""
+    frame, boundaries rounded cumulatively so errors never add up), no warping needed; a pitch plan
+    (notes or accents) is drawn into its WORLD features before the vocoder."""
 
     name = "fast"
+    takes_pitch = True
     sample_rate = SAMPLE_RATE
     # benchmarks/onset_lead.py --engine fast --fit: after a consonant the stray fits 15 ms - 0.24 x its
     # duration, but moving whole 12.5 ms frames by that much made it no better (85.2 -> 83.7 % within
@@ -165,7 +184,7 @@ class FastSpeechEngine:
                               total=float(secs.sum()))
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
-             lead_in: float, tail: float) -> SungLine:
+             lead_in: float, tail: float, pitch: PitchPlan | None = None) -> SungLine:
         ids, where = line_tokens(line, self._vocab)
         speaker = self.net.speaker(voice)
         _, natural = self.net.infer_durations(ids, speaker)
@@ -178,6 +197,9 @@ class FastSpeechEngine:
         bounds = np.round(np.cumsum(target) / HOP_SECONDS).astype(int)  # cumulative: no drift
         fpt = np.diff(np.concatenate([[0], bounds]))
         feats, _ = self.net.infer_durations(ids, speaker, fpt)
+        notes = None
+        if pitch is not None:  # the plan's F0 drawn into the features, before the vocoder
+            feats, notes = _with_pitch(feats, fpt, where, line, pitch)
         audio = synthesize(feats)
         inner = inner_rests(ids, where, model_rests, self._vocab[" "])
         bounds_s = np.concatenate([[0], np.cumsum(fpt)]) * HOP_SECONDS
@@ -195,4 +217,4 @@ class FastSpeechEngine:
                 syl[-1] += planned - given + inner_at.get(after, 0.0)  # an inserted silence is heard there too
         al = from_durations(heard, vowels, lead_in=float(secs[0]) + lead_in - model_lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE)
-        return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
+        return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al, notes=notes)
