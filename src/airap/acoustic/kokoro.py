@@ -251,8 +251,9 @@ class KokoroEngine:
             f0 = np.asarray(f0, np.float64).ravel()
             first = [min(p for ph in syl for p in ph) for syl in where]
             last = max(p for ph in where[-1] for p in ph)
-            spans = [(bounds[a] * FRAME, bounds[first[i + 1]] * FRAME if i + 1 < len(first) else bounds[last + 1] * FRAME)
-                     for i, a in enumerate(first)]
+            # a syllable is heard ACOUSTIC_LEAD before its tokens' frames: its note changes there too
+            at = np.maximum(bounds * FRAME - ACOUSTIC_LEAD, 0.0)
+            spans = [(at[a], at[first[i + 1]] if i + 1 < len(first) else at[last + 1]) for i, a in enumerate(first)]
             voiced = np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0)
             drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch)
             # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none

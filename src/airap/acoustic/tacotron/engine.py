@@ -127,7 +127,9 @@ class TacotronEngine:
 
 def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: PitchPlan):
     """WORLD features with their log F0 (column 0) and voicing (column 1) drawn from ``pitch``."""
-    starts = np.concatenate([[0], np.cumsum(fpt)]) * HOP_SECONDS
+    # a syllable is heard ACOUSTIC_LEAD before its tokens' frames (the lead our models learned from
+    # the teacher): its note changes there too
+    starts = np.maximum(np.concatenate([[0], np.cumsum(fpt)]) * HOP_SECONDS - ACOUSTIC_LEAD, 0.0)
     first = [min(p for ph in syl for p in ph) for syl in where]
     last = max(p for ph in where[-1] for p in ph)
     bounds = [(starts[a], starts[first[i + 1]] if i + 1 < len(first) else starts[last + 1])
