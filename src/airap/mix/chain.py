@@ -48,18 +48,6 @@ def chunks(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
     return [(a, min(n, a + size)) for a in range(0, n, size)]
 
 
-def block_energy(y: np.ndarray, hop: int = HOP, step: int = 1) -> np.ndarray:
-    """Mean square of each ``hop``-sample block (channels averaged); ``step`` > 1 reads every
-    step-th sample only (an estimate, for level matching)."""
-    x = y[:, None] if y.ndim == 1 else y
-    m = (len(x) // hop) * hop
-    out = []
-    for a, b in chunks(m):
-        c = x[a:b:step]
-        out.append(np.einsum("ij,ij->i", c, c).reshape(-1, hop // step).mean(axis=1) / x.shape[1])
-    return np.concatenate(out) if out else np.zeros(0)
-
-
 def follow(blocks: np.ndarray, sr: int, attack: float, release: float, hop: int = HOP) -> np.ndarray:
     """Envelope follower on a control-rate peak signal: rises within ``attack`` s (running max),
     falls with a one-pole ``release``."""
