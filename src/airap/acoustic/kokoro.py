@@ -254,8 +254,10 @@ class KokoroEngine:
             # a syllable is heard ACOUSTIC_LEAD before its tokens' frames: its note changes there too
             at = np.maximum(bounds * FRAME - ACOUSTIC_LEAD, 0.0)
             spans = [(at[a], at[first[i + 1]] if i + 1 < len(first) else at[last + 1]) for i, a in enumerate(first)]
+            held = [(at[min(pos[s.nucleus_index])], at[max(pos[s.nucleus_index]) + 1])
+                    for s, pos in zip(line.syllables, where) if pos[s.nucleus_index]]
             voiced = np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0)
-            drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch)
+            drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch, held)
             # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none
             drawn = np.where(drawn > 0, drawn, f0)
             (audio,) = self._synth_f0.run(None, {**feeds, "f0": drawn.astype(np.float32).reshape(1, 1, -1)})

@@ -123,11 +123,16 @@ def lift_curve(f0: np.ndarray, frame_s: float, lifts: list[tuple[float, float, f
 
 
 def planned_f0(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]], line: Line,
-               plan: PitchPlan) -> tuple[np.ndarray, tuple[int, ...] | None]:
+               plan: PitchPlan, held: list[tuple[float, float]] = ()) -> tuple[np.ndarray, tuple[int, ...] | None]:
     """The F0 a ``plan`` asks of a line whose spoken F0 is ``f0`` (Hz per frame) and whose syllables
     span ``bounds`` (s, on the same frames). Returns (F0, the notes as heard after the engine's
-    ``plan.transpose``, or None for lifts)."""
+    ``plan.transpose``, or None for lifts). ``held``: the (start, end) of each syllable's held vowel;
+    sung, those are voiced throughout (a voice's own reading lets a long vowel fade to breath)."""
     if plan.notes is not None:
+        t = np.arange(len(f0)) * frame_s
+        f0 = f0.copy()
+        for a, b in held:
+            f0[(t >= a) & (t < b) & (f0 <= 0)] = 1.0  # voiced; the note gives the value
         shift = plan.shift
         if shift is None:
             voice = median_midi(f0)

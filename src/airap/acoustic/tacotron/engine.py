@@ -134,8 +134,10 @@ def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: Pi
     last = max(p for ph in where[-1] for p in ph)
     bounds = [(starts[a], starts[first[i + 1]] if i + 1 < len(first) else starts[last + 1])
               for i, a in enumerate(first)]
+    held = [(starts[min(pos[s.nucleus_index])], starts[max(pos[s.nucleus_index]) + 1])
+            for s, pos in zip(line.syllables, where) if pos[s.nucleus_index]]
     f0 = np.exp(feats[:, 0]) * (feats[:, 1] > 0.5)
-    new, notes = planned_f0(f0, HOP_SECONDS, bounds, line, pitch)
+    new, notes = planned_f0(f0, HOP_SECONDS, bounds, line, pitch, held)
     out = feats.copy()
     voiced = new > 0
     out[voiced, 0] = np.log(new[voiced])
