@@ -160,3 +160,21 @@ def test_a_midi_melody_beside_the_sheet_is_shared_over_the_sections_lines(tmp_pa
         parse_lyrics(sheet)  # over HTTP a sheet cannot name a file
     with pytest.raises(InputError, match="its melody has 3 notes, fewer than its lines. syllables"):
         parse_lyrics(sheet.replace("hook.mid", '"C4 D4 E4"'))
+
+
+def test_on_an_upload_the_composed_melody_is_in_the_key_detected_from_it(tmp_path):
+    import soundfile as sf
+
+    from airap.beat import detect_key_root, generate_beat, key_root
+    from airap.catalog import get_style
+
+    style = get_style("boom-bap")
+    beat = generate_beat(style, BeatGrid.regular(90, 12, swing=style.swing), seed=4)
+    root = detect_key_root(beat.audio, 44100)
+    assert root % 12 == key_root(4) % 12  # this beat's key is found (16 of 27 are: benchmarks/key_detection.py)
+    path = tmp_path / "inst.wav"
+    sf.write(path, beat.audio, 44100)
+    lyrics = "[verse]\nI keep it moving every day\n[hook]\nWe gonna shine until the light"
+    res = Renderer(FakeEngine()).render(RenderRequest(lyrics=lyrics, instrumental=str(path), sing_hooks=True))
+    notes = [s.note for w in res.track.lines[1].words for s in w.syllables]
+    assert all(n is not None and (n - root) % 12 in (0, 2, 3, 5, 7, 8, 10) for n in notes)
