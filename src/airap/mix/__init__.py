@@ -9,22 +9,20 @@ sung line's fields by name).
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from .adlibs import AdlibPlan, adlib_track, plan_adlibs
 from .chain import (
     HOP,
-    Room,
+    LoudnessMeter,
+    VocalChain,
     block_peak,
     chunks,
     duck_gain_blocks,
     gain_slice,
-    k_weighting_sos,
     kick_sidechain_blocks,
     master_gain,
     true_peak_blocks,
     true_peak_db,
-    vocal_gain_blocks,
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
@@ -53,19 +51,6 @@ def _buffer(y: np.ndarray, n: int, stereo: bool, consume: bool) -> np.ndarray:
     y = y[:n]
     out[: len(y)] = y[:, None] if stereo and y.ndim == 1 else y
     return out
-
-
-class _Blocks:
-    """Per-slice control-rate values gathered into one array per name."""
-
-    def __init__(self):
-        self.parts: dict[str, list[np.ndarray]] = {}
-
-    def add(self, name: str, values: np.ndarray) -> None:
-        self.parts.setdefault(name, []).append(values)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return np.concatenate(self.parts[name])
 
 
 def _energy(y: np.ndarray, hop: int = HOP) -> np.ndarray:
@@ -106,17 +91,12 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     kick = kick_sidechain_blocks(kick_times, sr, n, BASS_SIDECHAIN_DB) if "bass" in parts and len(kick_times) else None
     adl = _buffer(adlibs, n, True, consume) if adlibs is not None and np.any(adlibs) else None
 
-    hp = signal.butter(2, 90.0, "highpass", fs=sr, output="sos").astype(np.float32)
-    hp_state = np.zeros((len(hp), 2) + v.shape[1:], np.float32)
-    before = np.zeros((2,) + v.shape[1:], np.float32)  # the two samples before a slice (the hiss' 2nd difference)
-    seen = _Blocks()
+    chain = VocalChain(sr, v.shape[1:])
+    voice_energy, beat_energy = [], []
     for a, z in chunks(n):  # 1. analyse
         vs = v[a:z]
-        vs[:], hp_state = signal.sosfilt(hp, vs, axis=0, zi=hp_state)
-        seen.add("peak", block_peak(vs))
-        seen.add("hiss", block_peak(np.diff(np.concatenate([before, vs]), n=2, axis=0)))
-        before = np.concatenate([before, vs])[-2:]
-        seen.add("voice", _energy(vs))
+        chain.analyse(vs)
+        voice_energy.append(_energy(vs))
         if parts:
             if kick is not None:
                 parts["bass"][a:z] *= gain_slice(kick, a, z)[:, None]
@@ -124,42 +104,32 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
             np.copyto(b[a:z], first[a:z])
             for y in rest:
                 b[a:z] += y[a:z]
-        seen.add("beat", _energy(b[a:z]))
-    peaks = seen["peak"]
-    gain = vocal_gain_blocks(peaks, seen["hiss"], sr)
+        beat_energy.append(_energy(b[a:z]))
+    peaks, gain = chain.gain_blocks()
+    voice_energy, beat_energy = np.concatenate(voice_energy), np.concatenate(beat_energy)
     v_peaks = peaks * gain
     sung = v_peaks > 1e-3
-    v_rms = _sung_rms(seen["voice"] * np.square(gain[: len(seen["voice"])]), sung)
-    b_rms = _sung_rms(seen["beat"], sung)
+    v_rms = _sung_rms(voice_energy * np.square(gain[: len(voice_energy)]), sung)
+    b_rms = _sung_rms(beat_energy, sung)
     scale = b_rms * 10 ** (vocal_level_db / 20) / v_rms if v_rms > 0 and b_rms > 0 else 1.0
     duck = duck_gain_blocks(v_peaks * scale, sr, duck_db)
     v_gain = gain * scale
 
-    room = Room(sr)  # one room for the voice: a doubled (stereo) vocal sends its mid to it
-    kw = k_weighting_sos(sr).astype(np.float32)
-    kw_state = np.zeros((len(kw), 2, 2), np.float32)
+    meter = LoudnessMeter(sr, 2)
     mix = np.empty((n, 2), np.float32)
-    heard = _Blocks()
+    mix_peaks = []
     for a, z in chunks(n):  # 2. mix
         vs, bs, ms = v[a:z], b[a:z], mix[a:z]
-        vs *= gain_slice(v_gain, a, z)[(slice(None),) + (None,) * (vs.ndim - 1)]
-        if vs.ndim == 1:
-            room.process(vs, vs)
-        else:
-            wet = room.wet(vs.mean(axis=1))
-            vs *= 1 - room.wet_level
-            vs += wet[:, None]
+        chain.finish(vs, gain_slice(v_gain, a, z))
         bs *= gain_slice(duck, a, z)[:, None]
         np.add(bs, vs[:, None] if vs.ndim == 1 else vs, out=ms)
         if adl is not None:  # levelled like the lead
             adl[a:z] *= np.float32(scale)
             ms += adl[a:z]
-        heard.add("peak", block_peak(ms))
-        weighted, kw_state = signal.sosfilt(kw, ms, axis=0, zi=kw_state)
-        m = len(weighted) // HOP * HOP
-        heard.add("loudness", np.einsum("ij,ij->i", weighted[:m], weighted[:m]).reshape(-1, HOP).sum(axis=1))
-    mix_peaks = heard["peak"]
-    total, make_up = master_gain(heard["loudness"], mix_peaks,
+        mix_peaks.append(block_peak(ms))
+        meter.add(ms)
+    mix_peaks = np.concatenate(mix_peaks)
+    total, make_up = master_gain(meter.blocks(), mix_peaks,
                                  lambda floor: true_peak_blocks(mix, floor, peaks=mix_peaks), sr)
     total = np.ones(len(mix_peaks)) if total is None else total
     g = np.float32(make_up)
