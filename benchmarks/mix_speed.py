@@ -1,9 +1,15 @@
-"""The mix stage alone, this tree against a base revision in the same run: ``mix_track`` on the same
-vocal and beat arrays (from ``benchmarks/production.py --keep DIR`` renders), the first call in a
-fresh process ("cold": what a one-song CLI render pays) and the median of the next three ("warm": a
-service worker that has mixed before). One core (OMP_NUM_THREADS=1).
+"""The mix stage, this tree against base revisions in the same run, one core (OMP_NUM_THREADS=1).
 
-    .venv/bin/python benchmarks/mix_speed.py --kept /tmp/prod_keep [--base 0e49f3a]
+1. ``mix_track`` alone on the same vocal and beat arrays (from ``benchmarks/production.py --keep
+   DIR`` renders: one mono vocal, one beat array), the first call in a fresh process ("cold": what a
+   one-song CLI render pays) and the median of the next three ("warm": a service worker that has
+   mixed before).
+2. Inside a render (the issue's "whole mix stage"): the renderer's own ``mix`` clock (the vocal
+   track from the placed lines, ad-libs, the vocal chain, ducking, the stems, the master) for the
+   three production songs with the fast engine: the first song in a fresh process (cold) and the
+   same song rendered again by the same Renderer (warm), each tree in its own process.
+
+    .venv/bin/python benchmarks/mix_speed.py --kept /tmp/prod_keep [--base 0e49f3a] [--render-base 4c7c2bd]
 """
 
 from __future__ import annotations
@@ -43,6 +49,35 @@ print(json.dumps(out))
 """
 
 
+RENDER_SONGS = (("dev_en.txt", "trap", 1), ("heldout_untagged_en.txt", "boom-bap", 3), ("heldout_zh.txt", "lo-fi", 2))
+
+RENDER_CHILD = r"""
+import json, sys
+from airap.render import Renderer, RenderRequest
+renderer = Renderer("fast")
+out = {}
+for spec in sys.argv[2:]:
+    file, style, seed = spec.split(":")
+    lyrics = open(sys.argv[1] + "/" + file, encoding="utf-8").read()
+    runs = []
+    for _ in range(2):
+        res = renderer.render(RenderRequest(lyrics=lyrics, beat=style, seed=int(seed)), None)
+        minutes = len(res.track.mix) / 44100 / 60
+        runs.append(res.timings["mix"] / minutes)
+    out[file[:-4] + "/" + style] = {"minutes": round(minutes, 2), "cold_s_per_min": round(runs[0], 3),
+                                    "warm_s_per_min": round(runs[1], 3)}
+print(json.dumps(out))
+"""
+
+
+def run_renders(src: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src / "src"), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    specs = [f"{f}:{style}:{seed}" for f, style, seed in RENDER_SONGS]
+    res = subprocess.run([sys.executable, "-c", RENDER_CHILD, str(HERE / "data" / "production"), *specs], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def run(src: Path, folders: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src / "src"), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     res = subprocess.run([sys.executable, "-c", CHILD, *folders], env=env, capture_output=True, text=True, check=True)
@@ -53,6 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kept", required=True)
     ap.add_argument("--base", default="0e49f3a")
+    ap.add_argument("--render-base", default="4c7c2bd", help="the revision the in-render mix clock is compared with")
     ap.add_argument("--out", default=str(HERE / "results_mix_speed.json"))
     a = ap.parse_args()
     folders = [str(Path(a.kept) / "new" / s) for s in SONGS]
@@ -60,8 +96,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, worktree(a.base, Path(tmp) / "base") as base_src:
         base = run(base_src, folders)
     rows = {s: {"this_tree": new[f], "base": base[f]} for s, f in zip(SONGS, folders)}
+    in_render = {"this_tree": run_renders(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp, worktree(a.render_base, Path(tmp) / "base") as base_src:
+        in_render["base"] = run_renders(base_src)
     report = {"base_rev": a.base, "note": "same vocal + beat arrays for both trees (the upload path: one beat array)",
-              "songs": rows}
+              "songs": rows, "in_render": {"base_rev": a.render_base, **in_render}}
     Path(a.out).write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
 

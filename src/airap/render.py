@@ -42,6 +42,7 @@ from .mix import (
     harmony_line,
     mix_track,
     place_line,
+    plain_pages,
     plan_adlibs,
     vocal_track,
     write_track,
@@ -111,6 +112,7 @@ class Renderer:
     def __init__(self, engine: str | VocalEngine = catalog.DEFAULT_ENGINE, threads: int = 1):
         self.engine = load_engine(engine, threads) if isinstance(engine, str) else engine
         self.voices = tuple(self.engine.voices())
+        plain_pages()  # every render writes ~10 fresh song-sized buffers
 
     def validate(self, req: RenderRequest) -> RenderRequest:
         """Check every option that does not need the lyrics, before any work."""

@@ -8,6 +8,8 @@ sung line's fields by name).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .adlibs import AdlibPlan, adlib_track, plan_adlibs
@@ -21,6 +23,7 @@ from .chain import (
     gain_slice,
     kick_sidechain_blocks,
     master_gain,
+    scale_frames,
     true_peak_blocks,
     true_peak_db,
 )
@@ -29,7 +32,7 @@ from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Trac
 from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, harmony_line, place_line, vocal_track
 
 __all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "harmony_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
-           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "true_peak_db", "vocal_track",
+           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "plain_pages", "true_peak_db", "vocal_track",
            "write_track"]
 
 # How far the beat dips under the vocal, dB. Chosen by ear on the demo verses: an upload arrives
@@ -38,6 +41,21 @@ DUCK_DB_GENERATED = 4.0
 DUCK_DB_UPLOAD = 3.0
 BASS_SIDECHAIN_DB = 6.0  # the bass under every kick (generated beats: the kick times are known)
 LEVEL_STEP = 4  # the vocal-over-beat level is matched on every 4th sample: an RMS needs no more
+
+
+def plain_pages() -> None:
+    """Song-sized buffers on ordinary pages, for the rest of the process. numpy asks the kernel for
+    transparent huge pages on large arrays; once a long-lived process (a Renderer after one song) has
+    fragmented its memory, the kernel compacts memory when each fresh page is first written: a new
+    54-MB stem (2.5 minutes of stereo) then took 0.15 s to fill instead of 0.03 s, half of the
+    render's mix stage (benchmarks/mix_speed.py). A user's own NUMPY_MADVISE_HUGEPAGE is left alone."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    _set_madvise_hugepage(False)
 
 
 def _buffer(y: np.ndarray, n: int, stereo: bool, consume: bool) -> np.ndarray:
@@ -93,13 +111,16 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
 
     chain = VocalChain(sr, v.shape[1:])
     voice_energy, beat_energy = [], []
+    # ad-libs are silent in most slices: those are never written, so their pages are never touched
+    # (a fresh page costs more to write than the arithmetic on it)
+    adl_live = [adl is not None and bool(np.any(adl[a:z])) for a, z in chunks(n)]
     for a, z in chunks(n):  # 1. analyse
         vs = v[a:z]
         chain.analyse(vs)
         voice_energy.append(_energy(vs))
         if parts:
             if kick is not None:
-                parts["bass"][a:z] *= gain_slice(kick, a, z)[:, None]
+                scale_frames(parts["bass"][a:z], gain_slice(kick, a, z))
             first, *rest = parts.values()
             np.copyto(b[a:z], first[a:z])
             for y in rest:
@@ -115,15 +136,20 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     duck = duck_gain_blocks(v_peaks * scale, sr, duck_db)
     v_gain = gain * scale
 
-    meter = LoudnessMeter(sr, 2)
+    meter = LoudnessMeter(sr)
     mix = np.empty((n, 2), np.float32)
     mix_peaks = []
-    for a, z in chunks(n):  # 2. mix
+    for i, (a, z) in enumerate(chunks(n)):  # 2. mix
         vs, bs, ms = v[a:z], b[a:z], mix[a:z]
         chain.finish(vs, gain_slice(v_gain, a, z))
-        bs *= gain_slice(duck, a, z)[:, None]
-        np.add(bs, vs[:, None] if vs.ndim == 1 else vs, out=ms)
-        if adl is not None:  # levelled like the lead
+        scale_frames(bs, gain_slice(duck, a, z))
+        if vs.ndim == 1:
+            np.copyto(ms, bs)
+            ms[:, 0] += vs
+            ms[:, 1] += vs
+        else:
+            np.add(bs, vs, out=ms)
+        if adl_live[i]:  # levelled like the lead
             adl[a:z] *= np.float32(scale)
             ms += adl[a:z]
         mix_peaks.append(block_peak(ms))
@@ -135,17 +161,18 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     g = np.float32(make_up)
     part_gain = duck * make_up
     vocals = v if v.ndim == 2 else np.empty((n, 2), np.float32)
-    for a, z in chunks(n):  # 3. the master's gain on the mix, its share on every stem
-        mix[a:z] *= gain_slice(total, a, z)[:, None]
+    for i, (a, z) in enumerate(chunks(n)):  # 3. the master's gain on the mix, its share on every stem
+        scale_frames(mix[a:z], gain_slice(total, a, z))
         if parts:
-            pg = gain_slice(part_gain, a, z)[:, None]
+            pg = gain_slice(part_gain, a, z)
             for y in parts.values():
-                y[a:z] *= pg
+                scale_frames(y[a:z], pg)
         b[a:z] *= g
         if v.ndim == 1:
-            vocals[a:z] = (v[a:z] * g)[:, None]
+            np.multiply(v[a:z], g, out=vocals[a:z, 0])
+            vocals[a:z, 1] = vocals[a:z, 0]
         else:
             v[a:z] *= g
-        if adl is not None:
+        if adl_live[i]:
             adl[a:z] *= g
     return Stems(mix=mix, vocals=vocals, beat=b, parts=parts, adlibs=adl)

@@ -43,6 +43,35 @@ def block_peak(y: np.ndarray, hop: int = HOP) -> np.ndarray:
     return np.maximum(np.maximum.reduceat(flat, starts), -np.minimum.reduceat(flat, starts))
 
 
+def as_frames(y: np.ndarray) -> np.ndarray:
+    """A C-contiguous float32 stereo buffer [n, 2] seen as n complex64 frames (left + i*right), the
+    same memory; anything else as it is. Why: numpy runs ``y *= g[:, None]`` and a filter along axis
+    0 of [n, 2] through a two-wide inner loop; on the frames view a per-frame gain is one contiguous
+    loop (6x faster here) and a real filter runs on both channels at once (sosfilt 1.7x faster).
+    A real factor times a complex frame is exact: (l + ir) * g = lg + irg."""
+    if y.ndim == 2 and y.shape[1] == 2 and y.dtype == np.float32 and y.flags.c_contiguous:
+        return y.view(np.complex64)[:, 0]
+    return y
+
+
+def scale_frames(y: np.ndarray, gain: np.ndarray) -> None:
+    """``y`` ([n] or [n, channels]) times one ``gain`` per frame, in place."""
+    f = as_frames(y)
+    if f.ndim == 1:
+        f *= gain
+    else:
+        f *= gain[:, None]
+
+
+def sosfilt_frames(sos: np.ndarray, y: np.ndarray, state: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A real filter along time on ``y`` ([n] or [n, channels]), carrying ``state`` (None: from rest).
+    Returns (the filtered frames, as :func:`as_frames` sees them, and the next state)."""
+    f = as_frames(y)
+    if state is None:
+        state = np.zeros((len(sos), 2) + f.shape[1:], np.result_type(sos, f))
+    return signal.sosfilt(sos, f, axis=0, zi=state)
+
+
 def chunks(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
     """(start, stop) of the ``size``-frame slices covering ``n`` frames."""
     return [(a, min(n, a + size)) for a in range(0, n, size)]
@@ -77,8 +106,7 @@ def to_samples(gain: np.ndarray, n: int, hop: int = HOP) -> np.ndarray:
 def apply_block_gain(y: np.ndarray, gain: np.ndarray, hop: int = HOP) -> np.ndarray:
     """``y`` times a control-rate ``gain`` (per ``hop`` block, interpolated), in place, by slices."""
     for a, b in chunks(len(y)):
-        g = gain_slice(gain, a, b, hop)
-        y[a:b] *= g[:, None] if y.ndim == 2 else g
+        scale_frames(y[a:b], gain_slice(gain, a, b, hop))
     return y
 
 
@@ -141,6 +169,12 @@ def _room(sr: int, decay: float, seed: int) -> np.ndarray:
     return np.concatenate([np.zeros(int(0.02 * sr)), ir]).astype(np.float32)
 
 
+# The room's FFT length is rounded up to a multiple of this: pocketfft is fastest on lengths with a
+# large power-of-two factor (45056 = 11 * 4096 ran a forward+inverse pair in 0.36 ms, next_fast_len's
+# 45000 = 2^3 3^2 5^4 in 0.48 ms, on one core of the 2-core VM).
+FFT_BLOCK = 4096
+
+
 class Room:
     """The vocal room, run slice by slice (feed consecutive slices that start on even samples).
     It works at half the sample rate: its response stops at 5 kHz, so the pair-averaged input and
@@ -151,7 +185,7 @@ class Room:
     def __init__(self, sr: int, channels: tuple[int, ...] = (), decay: float = 0.5, wet: float = 0.12, seed: int = 0):
         self.ir = _room(sr // 2, decay, seed)
         self.wet_level = np.float32(wet)
-        self.nfft = fft.next_fast_len(CHUNK // 2 + len(self.ir) - 1, real=True)
+        self.nfft = -(-(CHUNK // 2 + len(self.ir) - 1) // FFT_BLOCK) * FFT_BLOCK
         spectrum = fft.rfft(self.ir, self.nfft)
         self.spectrum = spectrum[:, None] if channels else spectrum
         self.carry = np.zeros((len(self.ir) - 1,) + channels, np.float32)
@@ -199,14 +233,15 @@ class VocalChain:
     def __init__(self, sr: int, channels: tuple[int, ...] = ()):
         self.sr = sr
         self._hp = signal.butter(2, 90.0, "highpass", fs=sr, output="sos").astype(np.float32)
-        self._state = np.zeros((len(self._hp), 2) + channels, np.float32)
+        self._state = None
         self._before = np.zeros((2,) + channels, np.float32)
         self._peaks: list[np.ndarray] = []
         self._hiss: list[np.ndarray] = []
         self.room = Room(sr)
 
     def analyse(self, vs: np.ndarray) -> None:
-        vs[:], self._state = signal.sosfilt(self._hp, vs, axis=0, zi=self._state)
+        filtered, self._state = sosfilt_frames(self._hp, vs, self._state)
+        as_frames(vs)[:] = filtered
         self._peaks.append(block_peak(vs))
         hiss, self._before = _hiss_slice(self._before, vs)
         self._hiss.append(hiss)
@@ -219,13 +254,17 @@ class VocalChain:
 
     def finish(self, vs: np.ndarray, gain: np.ndarray) -> None:
         """``vs`` times its per-sample ``gain``, then the room, in place."""
-        vs *= gain[(slice(None),) + (None,) * (vs.ndim - 1)]
         if vs.ndim == 1:
+            scale_frames(vs, gain)
             self.room.process(vs, vs)
-        else:
-            wet = self.room.wet(vs.mean(axis=1))
-            vs *= 1 - self.room.wet_level
-            vs += wet[:, None]
+        else:  # one pass over the stereo slice: the room hears the gained mid
+            mid = np.add(vs[:, 0], vs[:, 1])  # two strided columns: 20x faster than mean(axis=1)
+            mid *= gain
+            mid *= 0.5
+            wet = self.room.wet(mid)
+            scale_frames(vs, gain * (1 - self.room.wet_level))
+            vs[:, 0] += wet
+            vs[:, 1] += wet
 
 
 def vocal_chain(vocal: np.ndarray, sr: int) -> np.ndarray:
@@ -300,17 +339,18 @@ class LoudnessMeter:
     by slice (slices a multiple of HOP long, but the last), the filter state carried: the loudness
     under any control-rate gain is then exact up to in-block gain changes."""
 
-    def __init__(self, sr: int, channels: int):
+    def __init__(self, sr: int):
         # float32 in, float32 sections: half the memory traffic; on the test mixes the integrated
         # loudness moves by under 0.001 LU against float64 (the tests hold it to pyloudnorm's)
         self._sos = k_weighting_sos(sr).astype(np.float32)
-        self._state = np.zeros((len(self._sos), 2, channels), np.float32)
+        self._state = None
         self._blocks: list[np.ndarray] = []
 
     def add(self, x: np.ndarray) -> None:
-        kw, self._state = signal.sosfilt(self._sos, x.astype(np.float32, copy=False), axis=0, zi=self._state)
+        kw, self._state = sosfilt_frames(self._sos, np.ascontiguousarray(x, np.float32), self._state)
         m = len(kw) // HOP * HOP
-        self._blocks.append(np.einsum("ij,ij->i", kw[:m], kw[:m]).reshape(-1, HOP).sum(axis=1))
+        flat = kw[:m].view(np.float32).reshape(m, -1)  # complex frames back to [m, channels]
+        self._blocks.append(np.einsum("ij,ij->i", flat, flat).reshape(-1, HOP).sum(axis=1))
 
     def blocks(self) -> np.ndarray:
         return np.concatenate(self._blocks) if self._blocks else np.zeros(0)
@@ -319,7 +359,7 @@ class LoudnessMeter:
 def loudness_blocks(y: np.ndarray, sr: int) -> np.ndarray:
     """:class:`LoudnessMeter` over a whole array ([n] or [n, channels])."""
     x = y[:, None] if y.ndim == 1 else y
-    meter = LoudnessMeter(sr, x.shape[1])
+    meter = LoudnessMeter(sr)
     for a, b in chunks((len(x) // HOP) * HOP):
         meter.add(x[a:b])
     return meter.blocks()

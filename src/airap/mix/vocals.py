@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import signal
 
+from .chain import as_frames
 from .types import TimedLine, TimedSyllable, TimedWord
 
 # A crew line (several characters in unison): each extra voice a few cents off the lead and panned
@@ -77,13 +78,15 @@ def vocal_track(placed: list[PlacedLine], n_samples: int) -> np.ndarray:
     else stereo [n, 2] (constant-power pan, scaled so the centre keeps unit gain on each side)."""
     stereo = any(p.pan for p in placed)
     vocal = np.zeros((n_samples, 2) if stereo else n_samples, np.float32)
+    frames = as_frames(vocal)  # stereo: one complex frame per sample, so a pan is one complex factor
     for p in placed:
         end = min(n_samples, p.start + len(p.audio))
-        piece = p.gain * p.audio[: end - p.start]
+        piece = p.audio[: end - p.start]
         if stereo:
             angle = (p.pan + 1) * np.pi / 4
-            piece = piece[:, None] * (np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)], np.float32))
-        vocal[p.start:end] += piece
+            frames[p.start:end] += piece * np.complex64(p.gain * np.sqrt(2) * complex(np.cos(angle), np.sin(angle)))
+        else:
+            frames[p.start:end] += piece * np.float32(p.gain)
     return vocal
 
 
