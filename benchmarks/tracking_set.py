@@ -13,7 +13,7 @@ that share no code with each other beyond numpy/scipy (and, for the first, airap
 Every file is assigned to ``dev`` or ``heldout`` by a fixed rule (two of every five files of each
 source are held out). Held-out files are never looked at while the tracker is tuned.
 
-    .venv/bin/python benchmarks/tracking_set.py DIR     # writes DIR/<name>.wav + DIR/truth.json
+    .venv/bin/python benchmarks/tracking_set.py DIR [FRESH_SEED]  # DIR/<name>.wav + DIR/truth.json
 """
 
 from __future__ import annotations
@@ -46,7 +46,18 @@ class Truth:
 
 
 def _split(index: int) -> str:
+    if index < 0:
+        return "fresh"
     return "heldout" if index % 5 in HELD_OUT else "dev"
+
+
+def _random_drum_cases(rng: np.random.Generator, n: int) -> list[tuple]:
+    """Drum-machine cases drawn at random (the fresh set): pattern, kit, bpm, swing, intro bars,
+    pickup beats, break bar."""
+    kits = ("short_noise", "short_clap", "808_clap", "808_rim")
+    return [(str(rng.choice(list(PATTERNS))), str(rng.choice(kits)), int(rng.integers(60, 181)),
+             float(rng.choice([0.5, 0.5, 0.54, 0.58, 0.62, 0.66])), int(rng.choice([0, 0, 2, 4])),
+             int(rng.integers(0, 4)), None if rng.random() < 0.5 else int(rng.integers(6, 20))) for _ in range(n)]
 
 
 # -- the beat-time function -----------------------------------------------------------------------
@@ -219,7 +230,7 @@ def _truth(name, source, index, beats, first_downbeat, constant, swing, note, en
 
 # -- the four sources --------------------------------------------------------------------------
 
-def generator_files(out: Path) -> list[Truth]:
+def generator_files(out: Path, fresh: np.random.Generator | None = None) -> list[Truth]:
     """airap's generator: every style at two tempi of its range, FluidR3 for one and TimGM6mb for the
     other; every third file cut to start a beat or three into its first bar."""
     from airap import catalog
@@ -231,21 +242,23 @@ def generator_files(out: Path) -> list[Truth]:
     for s_i, style in enumerate(catalog.STYLES.values()):
         lo, hi = style.bpm_range
         for f_i, font in enumerate(fonts):
-            bpm = lo + (hi - lo) * (0.25 + 0.5 * f_i) + (s_i % 3)
+            if fresh is not None and f_i != s_i % 2:  # the fresh set: one font per style, a random tempo
+                continue
+            bpm = lo + (hi - lo) * (fresh.uniform() if fresh is not None else 0.25 + 0.5 * f_i) + (s_i % 3)
             os.environ["AIRAP_SOUNDFONT"] = font
             bars = 20
             wander = 0.015 if index % 7 == 4 else 0.0
             beats = beat_times(bpm, bars * 4, 0.0, wander=wander, seed=index)
             grid = BeatGrid(tuple(beats), 0, 4, style.swing)
-            audio = generate_beat(style, grid, seed=index).audio
+            audio = generate_beat(style, grid, seed=index + (1000 if fresh is not None else 0)).audio
             cut = (index % 3) * (beats[1] - beats[0]) if index % 3 else 0.0  # start 1-2 beats into bar 0
             audio = audio[int(round(cut * SR)):]
-            name = f"gen_{style.name}_{int(bpm)}_{'fluid' if f_i == 0 else 'timgm'}"
+            name = f"{'f' if fresh is not None else ''}gen_{style.name}_{int(bpm)}_{'fluid' if f_i == 0 else 'timgm'}"
             sf.write(out / f"{name}.wav", audio, SR)
             end = len(audio) / SR - 1.0
             shifted = beats - cut
             first = int(np.searchsorted(shifted, -1e-6))
-            truths.append(_truth(name, "generator", index, shifted[first:], (4 - first % 4) % 4 if first else 0,
+            truths.append(_truth(name, "generator", -1 if fresh is not None else index, shifted[first:], (4 - first % 4) % 4 if first else 0,
                                  wander == 0, style.swing, f"{Path(font).stem}; starts {index % 3} beat(s) into bar 0"
                                  if cut else Path(font).stem, end))
             index += 1
@@ -253,8 +266,8 @@ def generator_files(out: Path) -> list[Truth]:
     return truths
 
 
-def drum_machine_files(out: Path) -> list[Truth]:
-    cases = [  # pattern, kit, bpm, swing, intro bars, pickup beats, break bar
+def drum_machine_files(out: Path, fresh: np.random.Generator | None = None) -> list[Truth]:
+    cases = _random_drum_cases(fresh, 14) if fresh is not None else [  # pattern, kit, bpm, swing, intro bars, pickup beats, break bar
         ("backbeat", "short_noise", 92, 0.5, 0, 0, None), ("boom_bap", "short_clap", 88, 0.6, 2, 0, None),
         ("trap_half", "808_clap", 140, 0.5, 0, 1, 9), ("four_floor", "short_noise", 124, 0.5, 4, 0, None),
         ("dembow", "808_rim", 96, 0.54, 0, 2, None), ("breakbeat", "short_noise", 170, 0.5, 0, 0, 12),
@@ -265,43 +278,46 @@ def drum_machine_files(out: Path) -> list[Truth]:
     ]
     truths = []
     for index, (pattern, kit, bpm, swing, intro, pickup, brk) in enumerate(cases):
-        rng = np.random.default_rng(100 + index)
+        rng = np.random.default_rng(100 + index + (1000 if fresh is not None else 0))
         bars = 24
         beats = beat_times(bpm, bars * 4, 0.3)
         y = drum_machine(beats, pattern, swing, _kit(kit, rng), rng, intro_bars=intro, break_bar=brk)
         cut = beats[pickup] - 0.3 if pickup else 0.0
         y = y[int(round(cut * SR)):]
-        name = f"dm_{pattern}_{kit}_{bpm}"
+        name = f"{f'fdm_{index}_' if fresh is not None else 'dm_'}{pattern}_{kit}_{bpm}"
         sf.write(out / f"{name}.wav", _stereo(y, rng), SR)
         shifted = beats - cut
         first = int(np.searchsorted(shifted, -1e-6))
         note = ", ".join(x for x in (f"intro {intro} bars without drums" if intro else "", f"pickup {pickup} beats"
                                      if pickup else "", f"break at bar {brk}" if brk else "", "fills every 8 bars") if x)
-        truths.append(_truth(name, "drum_machine", index, shifted[first:], (4 - first % 4) % 4, True, swing, note,
+        truths.append(_truth(name, "drum_machine", -1 if fresh is not None else index, shifted[first:],
+                             (4 - first % 4) % 4, True, swing, note,
                              len(y) / SR - 1.0))
     return truths
 
 
-def click_files(out: Path) -> list[Truth]:
-    cases = [(60, False, False), (90, True, False), (120, False, True), (150, False, False), (76, True, True),
+def click_files(out: Path, fresh: np.random.Generator | None = None) -> list[Truth]:
+    cases = [(int(fresh.integers(60, 181)), bool(fresh.integers(2)), bool(fresh.integers(2))) for _ in range(6)
+             ] if fresh is not None else [(60, False, False), (90, True, False), (120, False, True), (150, False, False), (76, True, True),
              (180, False, False), (100, False, False), (135, True, False)]  # bpm, quiet 8ths, woodblock
     truths = []
     for index, (bpm, eighths, wood) in enumerate(cases):
-        rng = np.random.default_rng(200 + index)
+        rng = np.random.default_rng(200 + index + (1000 if fresh is not None else 0))
         beats = beat_times(bpm, 4 * 20, 0.5)
         y = np.zeros(int((beats[-1] + 1) * SR))
         for k, t in enumerate(beats[:-1]):
             _place(y, click_sound(2000 if k % 4 == 0 else 1000, wood), t, 1.0 if k % 4 == 0 else 0.7)
             if eighths:
                 _place(y, click_sound(1000, wood), (t + beats[k + 1]) / 2, 0.25)
-        name = f"click_{bpm}{'_8ths' if eighths else ''}{'_wood' if wood else ''}"
+        name = f"{f'fclick_{index}_' if fresh is not None else 'click_'}{bpm}{'_8ths' if eighths else ''}{'_wood' if wood else ''}"
         sf.write(out / f"{name}.wav", _stereo(y, rng), SR)
-        truths.append(_truth(name, "click", index, beats, 0, True, 0.5, "accented downbeat", len(y) / SR - 1.0))
+        truths.append(_truth(name, "click", -1 if fresh is not None else index, beats, 0, True, 0.5, "accented downbeat", len(y) / SR - 1.0))
     return truths
 
 
-def tempo_varying_files(out: Path) -> list[Truth]:
-    cases = [  # pattern, kit, bpm, swing, wander, ritardando (+ slower, - faster)
+def tempo_varying_files(out: Path, fresh: np.random.Generator | None = None) -> list[Truth]:
+    cases = [(c[0], c[1], c[2], c[3], float(fresh.choice([0.0, 0.01, 0.02])), float(fresh.choice([0.0, 0.1, -0.06])))
+             for c in _random_drum_cases(fresh, 8)] if fresh is not None else [  # pattern, kit, bpm, swing, wander, ritardando (+ slower, - faster)
         ("backbeat", "short_noise", 95, 0.5, 0.02, 0.0), ("boom_bap", "short_clap", 86, 0.6, 0.02, 0.0),
         ("trap_half", "808_clap", 138, 0.5, 0.015, 0.0), ("backbeat", "808_rim", 110, 0.5, 0.0, 0.12),
         ("dembow", "short_noise", 98, 0.5, 0.02, 0.08), ("breakbeat", "short_clap", 120, 0.55, 0.01, 0.0),
@@ -309,21 +325,28 @@ def tempo_varying_files(out: Path) -> list[Truth]:
     ]
     truths = []
     for index, (pattern, kit, bpm, swing, wander, rit) in enumerate(cases):
-        rng = np.random.default_rng(300 + index)
-        beats = beat_times(bpm, 4 * 24, 0.4, wander=wander, rit=rit, seed=300 + index)
+        seed = 300 + index + (1000 if fresh is not None else 0)
+        rng = np.random.default_rng(seed)
+        beats = beat_times(bpm, 4 * 24, 0.4, wander=wander, rit=rit, seed=seed)
         y = drum_machine(beats, pattern, swing, _kit(kit, rng), rng)
-        name = f"tv_{pattern}_{bpm}_{'wander' if wander else ''}{'rit' if rit > 0 else 'accel' if rit < 0 else ''}"
+        name = f"{f'ftv_{index}_' if fresh is not None else 'tv_'}{pattern}_{bpm}_{'wander' if wander else ''}{'rit' if rit > 0 else 'accel' if rit < 0 else ''}"
         sf.write(out / f"{name}.wav", _stereo(y, rng), SR)
         note = f"tempo wanders +-{wander:.1%}" if wander else ""
         note += (", " if note and rit else "") + (f"ritardando {rit:.0%}" if rit > 0 else f"accelerando {-rit:.0%}"
                                                   if rit < 0 else "")
-        truths.append(_truth(name, "tempo_varying", index, beats, 0, False, swing, note, len(y) / SR - 1.0))
+        truths.append(_truth(name, "tempo_varying", -1 if fresh is not None else index, beats, 0,
+                             wander == 0 and rit == 0, swing, note, len(y) / SR - 1.0))
     return truths
 
 
-def build(out: Path) -> list[Truth]:
+def build(out: Path, fresh_seed: int | None = None) -> list[Truth]:
+    """The set (splits ``dev`` and ``heldout``), or with ``fresh_seed`` a fresh set drawn at random
+    from the same four sources (split ``fresh``): a second held-out set, made after the first one
+    had been looked at, for any change made after that."""
     out.mkdir(parents=True, exist_ok=True)
-    truths = generator_files(out) + drum_machine_files(out) + click_files(out) + tempo_varying_files(out)
+    rng = None if fresh_seed is None else np.random.default_rng(fresh_seed)
+    truths = (generator_files(out, rng) + drum_machine_files(out, rng) + click_files(out, rng)
+              + tempo_varying_files(out, rng))
     (out / "truth.json").write_text(json.dumps([asdict(t) for t in truths], indent=1))
     return truths
 
@@ -333,6 +356,6 @@ def load(folder: Path) -> list[Truth]:
 
 
 if __name__ == "__main__":
-    ts = build(Path(sys.argv[1]))
+    ts = build(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
     print(json.dumps({"files": len(ts), "by_source": {s: sum(t.source == s for t in ts) for s in {t.source for t in ts}},
                       "heldout": sum(t.split == "heldout" for t in ts)}))
