@@ -85,6 +85,24 @@ def test_tracked_beats_sit_on_the_hits_and_read_the_swing():
     assert straight.swing == 0.5
 
 
+def test_a_doubtful_tempo_is_named_and_a_hint_settles_it(tmp_path):
+    """Kick-snare-kick-snare at 80 BPM with 16th hats is also a 160-BPM beat: when the reading lands
+    on the other octave, the warning names the true one; the hint removes the doubt; a clear loop
+    gets no warning."""
+    from airap.beat import uploaded_backing
+
+    path = tmp_path / "loop80.wav"
+    sf.write(path, drum_loop(80, 0.5, 16, 0.25)[0], 44100)
+    backing = uploaded_backing(str(path), 44100, LIMITS.upload)
+    if abs(backing.grid.bpm - 80) > 1:
+        assert backing.warnings and "may also be 80 BPM" in backing.warnings[0], backing.warnings
+    hinted = uploaded_backing(str(path), 44100, LIMITS.upload, bpm_hint=80)
+    assert abs(hinted.grid.bpm - 80) < 0.5 and not hinted.warnings
+    clear = tmp_path / "loop96.wav"
+    sf.write(clear, drum_loop(96, 0.5, 16, 0.25)[0], 44100)
+    assert not uploaded_backing(str(clear), 44100, LIMITS.upload).warnings
+
+
 @pytest.mark.parametrize("maker,needle", [
     (lambda p: p.write_bytes(b""), "not a readable audio"),
     (lambda p: p.write_bytes(b"this is not audio at all" * 100), "not a readable audio"),

@@ -140,6 +140,7 @@ class Renderer:
         plan = plan_song(song.lines, naturals, backing.grid, list(settings.line_flows), backing.first_bar,
                          backing.max_bars, rhymes=rhyme_placement(song),
                          section_starts=section_starts(labels) if backing.arranged else None)
+        plan.warnings.extend(backing.warnings)
         sections = backing_sections(backing, labels, [lp.first_bar for lp in plan.lines], plan.total_bars)
         clock.lap("flow")
         clock.start("beat", 0.3)

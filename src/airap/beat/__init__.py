@@ -32,11 +32,12 @@ from .track import (
     probe_instrumental,
     spot_check_instrumental,
     track_beat,
+    track_upload,
 )
 
 __all__ = ["Arrangement", "AudioHeader", "Backing", "BarPlan", "Beat", "BeatGrid", "BeatStyle", "DrumBar", "OUTRO_BARS",
            "PHRASE_BARS", "SECTION_KINDS", "Section", "UploadCaps", "arrange", "backing_beat", "backing_sections",
            "generate_beat", "generated_backing", "preview_beat", "label_lines", "load_instrumental", "probe_instrumental",
-           "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat", "detect_key_root",
+           "section_kind", "section_starts", "song_sections", "spot_check_instrumental", "track_beat", "detect_key_root", "track_upload",
            "key_root",
            "uploaded_backing"]

@@ -13,7 +13,7 @@ from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .loop import LoopUnit, fit_upload, loop_unit, looped_grid
 from .styles import BeatStyle
-from .track import UploadCaps, load_instrumental, track_beat
+from .track import UploadCaps, load_instrumental, track_upload
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Backing:
     loop: LoopUnit | None = None  # the upload's repeatable unit
     upload_bars: int = 0  # complete bars in the upload as it came
     keep_length: bool = False  # end where the upload ends (looped if the song needs more)
+    warnings: tuple[str, ...] = ()  # what the user should know about how the upload was read
 
     @property
     def arranged(self) -> bool:
@@ -50,7 +51,13 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
     length = len(audio) / sample_rate
     if downbeat_hint is not None and not 0 <= downbeat_hint < length:
         raise InputError(f"--downbeat-hint {downbeat_hint:g} s is outside the instrumental (0-{length:.1f} s)")
-    grid = track_beat(audio, sample_rate, bpm_hint, downbeat_hint)
+    tracked = track_upload(audio, sample_rate, bpm_hint, downbeat_hint)
+    grid = tracked.grid
+    warnings = ()
+    if tracked.other_bpm:
+        other = grid.bpm * (2 if tracked.other_bpm > grid.bpm else 0.5)
+        warnings = (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
+                    f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
     unit = loop_unit(audio, sample_rate, grid)
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
     if bars < MIN_UPLOAD_BARS:
@@ -59,7 +66,7 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
     bar_seconds = (unit.end - unit.start) / unit.bars
     max_bars = int((caps.max_seconds - unit.start) / bar_seconds) - 1
     return Backing(grid=looped_grid(grid, unit, max_bars + 2), first_bar=0, max_bars=max_bars, upload=audio,
-                   loop=unit, upload_bars=bars, keep_length=keep_length)
+                   loop=unit, upload_bars=bars, keep_length=keep_length, warnings=warnings)
 
 
 def backing_sections(backing: Backing, labels: list[str], line_first_bars: list[int], song_bars: int) -> tuple[Section, ...]:
