@@ -35,10 +35,12 @@ SEARCH_RANGE = (60.0, 180.0)
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 1.0
 # On-beat check: a grid moves by half a beat when the shifted grid carries more snare/clap
-# (500-3000 Hz) plus KICK_WEIGHT x kick (20-150 Hz) onset strength. 1.0 (was 0.5) keeps
-# four-on-the-floor kicks on the beat against off-beat claps (reggaeton's dembow): 0.866 vs 0.846
-# on the same 48 files; without the check 0.771.
-KICK_WEIGHT = 1.0
+# (500-3000 Hz) plus KICK_WEIGHT x kick (20-150 Hz) onset strength. Kicks mark beats more often
+# than claps do (reggaeton's dembow claps sit off the beat): on the same 48 files 1.0 read 0.866
+# against 0.846 for the old 0.5, and without the check 0.771; later, on the 159 files of the set
+# and three fresh sets (all looked at by then), 2.0 read 0.852 against 0.823 for 1.0 (3.0: 0.852).
+# A fourth fresh set (seed 17), drawn after this choice, measures it.
+KICK_WEIGHT = 2.0
 # ... and only when the shifted grid's evidence is ONBEAT_MARGIN times the tracked one's: the DP
 # tracker's own phase is right more often than a small snare/kick difference. Chosen on 85 files
 # (the set's dev and first held-out splits and the first fresh set, all looked at by then): mean F
