@@ -103,6 +103,21 @@ def test_a_doubtful_tempo_is_named_and_a_hint_settles_it(tmp_path):
     assert not uploaded_backing(str(clear), 44100, LIMITS.upload).warnings
 
 
+def test_audio_without_a_beat_gets_a_warning(tmp_path):
+    """A slowly swelling chord has no beat to track: the render is told the grid may be wrong; a
+    drum loop is not."""
+    from airap.beat import uploaded_backing
+
+    t = np.arange(40 * 44100) / 44100
+    pad = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330)) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.05 * t))
+    path = tmp_path / "pad.wav"
+    sf.write(path, (0.2 * pad).astype(np.float32), 44100)
+    assert any("no clear beat" in w for w in uploaded_backing(str(path), 44100, LIMITS.upload).warnings)
+    loop = tmp_path / "loop.wav"
+    sf.write(loop, drum_loop(96, 0.5, 16, 0.25)[0], 44100)
+    assert not any("no clear beat" in w for w in uploaded_backing(str(loop), 44100, LIMITS.upload).warnings)
+
+
 @pytest.mark.parametrize("maker,needle", [
     (lambda p: p.write_bytes(b""), "not a readable audio"),
     (lambda p: p.write_bytes(b"this is not audio at all" * 100), "not a readable audio"),

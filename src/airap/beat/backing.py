@@ -13,7 +13,7 @@ from .generate import Beat, generate_beat
 from .grid import BeatGrid
 from .loop import LoopUnit, fit_upload, loop_unit, looped_grid
 from .styles import BeatStyle
-from .track import UploadCaps, load_instrumental, track_upload
+from .track import UNCLEAR_BEAT, UploadCaps, load_instrumental, track_upload
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,12 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
     tracked = track_upload(audio, sample_rate, bpm_hint, downbeat_hint)
     grid = tracked.grid
     warnings = ()
+    if tracked.on_hits < UNCLEAR_BEAT:
+        warnings += ("the instrumental has no clear beat (few beats land on a hit): the grid may be wrong; "
+                     "set --bpm-hint and --downbeat-hint, or use a generated beat",)
     if tracked.other_bpm:
         other = grid.bpm * (2 if tracked.other_bpm > grid.bpm else 0.5)
-        warnings = (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
+        warnings += (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
                     f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
     unit = loop_unit(audio, sample_rate, grid)
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)

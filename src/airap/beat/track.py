@@ -233,6 +233,7 @@ def track_beat(y: np.ndarray, sr: int, bpm_hint: float | None = None, downbeat_h
 class TrackedUpload:
     grid: BeatGrid
     other_bpm: float | None  # the half or double tempo it may also be (None: clear, or given by a hint)
+    on_hits: float  # share of beats sitting on a hit (see UNCLEAR_BEAT)
 
 
 def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
@@ -291,7 +292,8 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
         phase = int(np.argmin(np.abs(times - downbeat_hint))) % 4
 
     fine, fps = fine_onsets(mono, sr)
-    times = refine_beats(times, fine, fps)
+    refined = refine_beats(times, fine, fps)
+    times = refined.times
     swing = estimate_swing(times, fine, fps)
 
     # extend the grid to the end of the audio at the final tempo so the last bar is complete
@@ -299,7 +301,7 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     end = len(mono) / sr
     times = np.concatenate([times, np.arange(times[-1] + period, end + 4 * period, period)])
     grid = BeatGrid(tuple(float(t) for t in times), first_downbeat=phase, beats_per_bar=4, swing=swing)
-    return TrackedUpload(grid, reading.other_bpm)
+    return TrackedUpload(grid, reading.other_bpm, refined.on_hits)
 
 
 # Beat refinement. The tracker's beats sit on an 11.6-ms frame grid and were 18-35 ms late against
@@ -326,7 +328,22 @@ def fine_onsets(mono: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     return env, sr / FINE_HOP
 
 
-def refine_beats(times: np.ndarray, env: np.ndarray, fps: float) -> np.ndarray:
+@dataclass(frozen=True)
+class RefinedBeats:
+    times: np.ndarray
+    on_hits: float  # share of beats whose own hit lies within ON_HIT_S of the fitted grid
+
+
+# A beat "sits on its hit" when the fine curve's peak near it is within ON_HIT_S of the fitted grid.
+# Music with a pulse: that share was >= 0.49 on 95 % of the 85 files of the set and seed 17; its two
+# lowest were a 65-BPM dembow read at double tempo (0.09) and a 139-BPM drill tracked right (0.18).
+# A pad, noise swells, two a-cappella rap vocals and random piano notes: 0.09-0.20. Under
+# UNCLEAR_BEAT the render warns that the grid may be wrong (all 5 beatless files, 2 of the 85).
+ON_HIT_S = 0.006
+UNCLEAR_BEAT = 0.25
+
+
+def refine_beats(times: np.ndarray, env: np.ndarray, fps: float) -> RefinedBeats:
     """The beats moved onto their hits in the fine onset curve ``env`` (see above)."""
     w = int(round(REFINE_WINDOW * fps))
     peaks, strength = np.empty(len(times)), np.empty(len(times))
@@ -350,7 +367,9 @@ def refine_beats(times: np.ndarray, env: np.ndarray, fps: float) -> np.ndarray:
         if len(near) >= 3:
             slope, icpt = np.polyfit(near, peaks[near], 1)
             out[i] = icpt + slope * i
-    return out
+    found = strength > 0
+    on_hits = float(np.mean(np.abs(peaks[found] - out[found]) < ON_HIT_S)) if found.any() else 0.0
+    return RefinedBeats(out, on_hits)
 
 
 # Krumhansl-Kessler key profiles (probe-tone ratings, C major / C minor), the usual template for
