@@ -5,12 +5,14 @@
    settles it).
 2. Beats: librosa's dynamic-programming tracker at that tempo; tempo drift is kept (the grid follows
    the tracked beats, not a fixed period).
-3. On-beat check: snares and claps (500-3000 Hz) land on beats, syncopated kicks and hats between
-   them; if the half-beat-shifted grid carries more of that evidence, the grid moves by half a beat.
+3. On-beat check: kicks and snares/claps land on beats more than between them; if the
+   half-beat-shifted grid carries clearly more of that evidence, the grid moves by half a beat.
 4. Downbeats: the beat phase (mod 4) with the most kick energy plus harmonic change (chords change at
    bar starts); beats before it form the pickup.
 5. Refinement: every beat moved onto its hit in a fine (1.5 ms) onset curve and smoothed over its
    neighbours; the swing of the off 16ths read from the same curve.
+6. Doubts, reported with the grid: the other octave when it scores nearly as well, and how many
+   beats sit on a hit (too few: no clear beat).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .grid import BeatGrid
 # (70-160) with the pattern-length check 0.772; dropping that check 0.848 (it forced a tempo that
 # divides the strongest autocorrelation lag, and a groove repeating every 2 beats also repeats
 # every 6: a plain 96-BPM loop read as 128); centre 120 0.866 (110: 0.848, 130: 0.853; 0.5 or 2
-# octaves wide: 0.828, 0.832). The fresh splits were not run while choosing.
+# octaves wide: 0.828, 0.832). The first fresh set (seed 7), run once before, was not used here.
 SEARCH_RANGE = (60.0, 180.0)
 PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 1.0
