@@ -58,9 +58,9 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
         warnings += ("the instrumental has no clear beat (few beats land on a hit): the grid may be wrong; "
                      "set --bpm-hint and --downbeat-hint, or use a generated beat",)
     if tracked.other_bpm:
-        other = grid.bpm * (2 if tracked.other_bpm > grid.bpm else 0.5)
+        other = tracked.other_bpm
         warnings += (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
-                    f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
+                     f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
     unit = loop_unit(audio, sample_rate, grid)
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
     if bars < MIN_UPLOAD_BARS:

@@ -234,7 +234,7 @@ def track_beat(y: np.ndarray, sr: int, bpm_hint: float | None = None, downbeat_h
 @dataclass(frozen=True)
 class TrackedUpload:
     grid: BeatGrid
-    other_bpm: float | None  # the half or double tempo it may also be (None: clear, or given by a hint)
+    other_bpm: float | None  # the grid's half or double tempo, when nearly as likely (None: clear, or a hint)
     on_hits: float  # share of beats sitting on a hit (see UNCLEAR_BEAT)
 
 
@@ -303,7 +303,8 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     end = len(mono) / sr
     times = np.concatenate([times, np.arange(times[-1] + period, end + 4 * period, period)])
     grid = BeatGrid(tuple(float(t) for t in times), first_downbeat=phase, beats_per_bar=4, swing=swing)
-    return TrackedUpload(grid, reading.other_bpm, refined.on_hits)
+    other = None if reading.other_bpm is None else grid.bpm * (2 if reading.other_bpm > reading.bpm else 0.5)
+    return TrackedUpload(grid, other, refined.on_hits)
 
 
 # Beat refinement. The tracker's beats sit on an 11.6-ms frame grid and were 18-35 ms late against
