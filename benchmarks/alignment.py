@@ -26,8 +26,8 @@ def main():
     from airap.acoustic.tacotron.checkpoint import TacotronModel
     from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.align import check_health
+    from airap.catalog import OWN_MODEL_SPEAKERS
     from airap.text import analyze_line
-    from airap.training.corpus import CorpusRecipe
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", default="corpus/heldout.txt")
@@ -44,7 +44,7 @@ def main():
     vocab = load_vocab()
     t0 = time.time()
 
-    voices = CorpusRecipe().voices
+    voices = OWN_MODEL_SPEAKERS  # the speakers of the shipped models, in their id order
 
     def prepare(lines):
         """(text, ids, expected steps): the teacher's length for the voice item i is decoded with (i mod 8)."""

@@ -11,13 +11,15 @@ torch = pytest.importorskip("torch")
 def tiny_corpus(tmp_path_factory):
     from airap.acoustic import load_engine
     from airap.corpus import write_shard
-    from airap.training.corpus import CorpusRecipe, make_utterance
+    from airap.training.corpus import CorpusRecipe, Reading, make_utterance
 
     folder = tmp_path_factory.mktemp("corpus")
     engine = load_engine("kokoro")
     lines = [("en", "run it back"), ("en", "flow so cold"), ("zh", "我们一起走"), ("en", "beat on the grid"),
              ("zh", "节奏很好"), ("en", "never skip a word")]
-    utts = [make_utterance(engine, text, lang, i % 2, CorpusRecipe().voices) for i, (lang, text) in enumerate(lines)]
+    # every third line rapped on a flow plan (92 BPM, straight 16ths), the rest read at natural pace
+    readings = [Reading(i % 2, i % 3 == 0, 92.0, "straight") for i in range(len(lines))]
+    utts = [make_utterance(engine, text, lang, r, CorpusRecipe().voices) for (lang, text), r in zip(lines, readings)]
     write_shard(folder / "shard_00000.npz", [u for u in utts if u is not None])
     return folder
 
@@ -29,9 +31,22 @@ def test_corpus_features_match_teacher_frames(tiny_corpus):
 
     utts = load(tiny_corpus)
     assert len(utts) == 6
+    assert [u["rapped"] for u in utts] == [True, False, False, True, False, False]
     for u in utts:
         assert u["feats"].shape == (2 * u["frames"].sum(), FEATURE_DIM)
         assert len(u["ids"]) == len(u["frames"]) and u["frames"].min() >= 1
+
+
+def test_corpus_folder_of_another_recipe_is_refused(tmp_path):
+    from dataclasses import replace
+
+    from airap.errors import SetupError
+    from airap.training.corpus import CorpusRecipe, check_recipe
+
+    check_recipe(tmp_path, CorpusRecipe())
+    check_recipe(tmp_path, CorpusRecipe())  # the same recipe resumes
+    with pytest.raises(SetupError, match="another recipe"):
+        check_recipe(tmp_path, replace(CorpusRecipe(), rapped_share=0.5))
 
 
 @pytest.mark.models

@@ -3,7 +3,8 @@ time resumes where it was). Written by ``airap.training.corpus``; read by the tr
 the audit judge's trainer, which therefore depend on this file format only.
 
 An utterance: token ids (Kokoro symbol ids, the engines' layout), teacher frames per token (25 ms),
-speaker id, WORLD features [2 * frames, FEATURE_DIM], its text and language.
+speaker id, WORLD features [2 * frames, FEATURE_DIM], its text and language, and whether it was read
+at the teacher's own pace or rapped on a flow plan's durations.
 """
 
 from __future__ import annotations
@@ -24,22 +25,25 @@ class Utterance(TypedDict):
     feats: np.ndarray  # WORLD features [2 * frames.sum(), FEATURE_DIM]
     text: str
     lang: str
+    rapped: bool  # read on a flow plan's durations (else at the teacher's own pace)
 
 
 def write_shard(path: Path, utts: list[Utterance]) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     obj = lambda key: np.array([u[key] for u in utts] + [None], dtype=object)[:-1]  # noqa: E731 (ragged arrays)
     np.savez(tmp, ids=obj("ids"), frames=obj("frames"), speaker=np.array([u["speaker"] for u in utts]),
-             feats=obj("feats"), text=np.array([u["text"] for u in utts]), lang=np.array([u["lang"] for u in utts]))
+             feats=obj("feats"), text=np.array([u["text"] for u in utts]), lang=np.array([u["lang"] for u in utts]),
+             rapped=np.array([u["rapped"] for u in utts], bool))
     tmp.replace(path)
 
 
 def load_shard(path: Path) -> list[Utterance]:
     """The utterances of one shard file."""
     z = np.load(path, allow_pickle=True)
+    rapped = z["rapped"] if "rapped" in z.files else np.zeros(len(z["speaker"]), bool)  # the first corpus: reads only
     return [{"ids": z["ids"][k].astype(np.int64), "frames": z["frames"][k].astype(np.int64),
              "speaker": int(z["speaker"][k]), "feats": z["feats"][k].astype(np.float32),
-             "text": str(z["text"][k]), "lang": str(z["lang"][k])} for k in range(len(z["speaker"]))]
+             "text": str(z["text"][k]), "lang": str(z["lang"][k]), "rapped": bool(rapped[k])} for k in range(len(z["speaker"]))]
 
 
 def load(corpus_dir: Path) -> list[Utterance]:

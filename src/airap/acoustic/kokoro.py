@@ -217,7 +217,20 @@ class KokoroEngine:
     def teacher_read(self, line: Line, voice: str) -> TeacherRead:
         """Kokoro reading the line exactly as it would by itself (whole-frame durations)."""
         ids, _ = self._tokens(line)
-        frames = self.natural_frames(line, voice)
+        return self._read_frames(line, voice, ids, self.natural_frames(line, voice))
+
+    def teacher_rap(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
+                    lead_in: float, tail: float) -> TeacherRead:
+        """Kokoro rapping the line on planned durations, in whole frames: a corpus reading at the flow
+        planner's timing. A rest inside a word has no token to carry it and is dropped (the line's
+        later syllables come early), so frames and audio stay one-to-one."""
+        ids, where = self._tokens(line)
+        natural = self._predict(ids, voice, line)
+        lead_in = max(lead_in, float(natural[0]))
+        seconds = token_targets(ids, where, phoneme_durations, rests, lead_in, tail, natural, self._vocab[" "])
+        return self._read_frames(line, voice, ids, np.maximum(1, np.round(seconds / FRAME)).astype(np.int64))
+
+    def _read_frames(self, line: Line, voice: str, ids: list[int], frames: np.ndarray) -> TeacherRead:
         bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
         (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
                                           "speed": np.ones(1, np.float32),

