@@ -26,6 +26,7 @@ def _is_vowel(syllable, k: int) -> bool:
 class FakeEngine:
     name = "fake"
     sample_rate = SAMPLE_RATE
+    parallel_safe = True  # no state across calls but the record of them (list.append is atomic)
 
     def __init__(self, voices=("kumo", "duo", "fox")):
         self._voices = list(voices)

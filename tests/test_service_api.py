@@ -127,3 +127,16 @@ def test_upload_options_need_an_upload(client):
     r = client.post("/v1/jobs", data={"lyrics": "yo yo", "keep_length": "true"},
                     files={"instrumental": ("song.mp3", b"not audio", "audio/mpeg")})
     assert r.status_code == 400 and "readable audio" in r.json()["error"]["message"]  # the hint is accepted
+
+
+def test_a_job_naming_its_previous_job_resings_only_the_edited_line(client):
+    first = client.post("/v1/jobs", json={"lyrics": "every word is on the grid\nnever skip a single line", "bpm": 96})
+    done = _wait(client, first.json()["id"])
+    assert done["status"] == "done"
+    body = {"lyrics": "every word is on the grid\nnever miss a single line", "bpm": 96, "previous": done["id"]}
+    job = _wait(client, client.post("/v1/jobs", json=body).json()["id"])
+    assert job["status"] == "done"
+    assert any("1 of 2 lines taken from the earlier render; sung again (changed): line 2" in w for w in job["warnings"])
+    missing = client.post("/v1/jobs", json={**body, "lyrics": "a new song", "previous": "0" * 32})
+    assert missing.status_code == 400 and "previous" in missing.json()["error"]["message"]
+    assert client.post("/v1/jobs", json={**body, "previous": "../etc"}).status_code == 422

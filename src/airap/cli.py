@@ -78,7 +78,7 @@ def _renderer(engine: str, threads: int):
 
 
 def cmd_render(args) -> int:
-    from .render import check_writable
+    from .render import check_reuse, check_writable
     from .request import RenderRequest, check_request, resolve
     from .text import parse_lyrics
 
@@ -92,8 +92,9 @@ def cmd_render(args) -> int:
     check_request(req, catalog.engine_voices(args.engine))
     resolve(req, parse_lyrics(req.lyrics, req.lang), catalog.engine_voices(args.engine))
     check_writable(args.out)
+    reuse = check_reuse(args.reuse)
     renderer = _renderer(args.engine, args.threads)
-    result = renderer.render(req, args.out, progress=_progress_bar("render"))
+    result = renderer.render(req, args.out, progress=_progress_bar("render"), reuse=reuse)
     for w in result.track.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {args.out}: {result.track.duration:.1f} s, {len(result.track.lines)} lines, "
@@ -316,8 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--format", default="wav", choices=list(catalog.FORMATS))
     r.add_argument("--engine", default=catalog.DEFAULT_ENGINE, choices=list(catalog.ENGINES))
-    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--threads", type=int, default=2, help="cores one render may use (lines are sung in parallel)")
     r.add_argument("--out", default="out", help="output folder (default ./out)")
+    r.add_argument("--reuse", metavar="PREVIOUS_OUT",
+                   help="an earlier render's folder: lines and beat stems it already made are taken from it, "
+                        "so an edited song re-sings only what changed (rendering into the same --out does "
+                        "this by itself)")
     r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="render the shipped demo in English and Mandarin (a rapped verse, a sung hook)")

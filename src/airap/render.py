@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .errors import InputError
 from .flow import MAX_BARS, FlowPlan, plan_song
 from .flow.accents import LineAccents, line_accents
 from .flow.melody import Harmony, compose_line, harmony_part
+from .kept import TakeStore, cached_sing
 from .mix import (
     CREW_DETUNE,
     DOUBLE_DETUNE,
@@ -51,7 +53,7 @@ from .mix.types import AdlibEvent
 from .mix.vocals import lead_span, resample
 from .request import RenderRequest, RenderSettings, check_request, resolve, song_lang
 from .studio import rhyme_placement
-from .text import analyze_line, parse_lyrics
+from .text import analyze_line, parse_lyrics, warm_up
 
 SAMPLE_RATE = 44100
 RING_OUT = 0.5  # s a generated track runs past the last sung syllable at least
@@ -68,12 +70,35 @@ class Adlibs:
     leads: list  # mix.PlacedLine of the lead voices (the echoes' source)
 
 
+@dataclass(frozen=True)
+class LineTakes:
+    """One line as sung: the lead and crew takes, the doubles, the harmony part, the notes as heard
+    (a sung line) and the accent strengths (a rapped one)."""
+
+    sung: list
+    doubles: list
+    harmony: list
+    notes: tuple[int, ...] | None = None
+    accents: tuple[float, ...] | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """How many sung takes a render took from kept takes (``--reuse``, or its own folder) and sang anew."""
+
+    reused: int
+    sung: int
+    lines_sung: tuple[int, ...]  # 1-based numbers of the lines with at least one take sung anew
+
+
 @dataclass
 class RenderResult:
     track: Track
     plan: FlowPlan
     files: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    reuse: Reuse | None = None
 
 
 class StageClock:
@@ -108,11 +133,31 @@ def check_writable(out_dir: str | Path | None) -> Path | None:
     return out
 
 
+def check_reuse(reuse: str | Path | None) -> Path | None:
+    """A previous render's folder to take sung lines from: it must exist."""
+    if reuse is None:
+        return None
+    folder = Path(reuse)
+    if not folder.is_dir():
+        raise InputError(f"--reuse: {str(folder)!r} is not a folder of an earlier render")
+    return folder
+
+
 class Renderer:
+    """Renders songs. ``threads``: the cores one render may use. Lines are sung ``threads`` at a time
+    (each engine call on one thread) while the beat is played on the side; the service, which runs a
+    render per core, uses ``threads=1``."""
+
     def __init__(self, engine: str | VocalEngine = catalog.DEFAULT_ENGINE, threads: int = 1):
-        self.engine = load_engine(engine, threads) if isinstance(engine, str) else engine
+        self.threads = max(1, int(threads))
+        self.engine = load_engine(engine, 1) if isinstance(engine, str) else engine
         self.voices = tuple(self.engine.voices())
+        # own engines that keep state across calls (tacotron's seeded prenet) sing one line at a time
+        self._parallel = self.threads > 1 and getattr(self.engine, "parallel_safe", False)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="airap-render") if self.threads > 1 else None
+        self.engine_id = getattr(self.engine, "fingerprint", self.engine.name)
         plain_pages()  # every render writes ~10 fresh song-sized buffers
+        warm_up()
 
     def validate(self, req: RenderRequest) -> RenderRequest:
         """Check every option that does not need the lyrics, before any work."""
@@ -120,9 +165,12 @@ class Renderer:
         return req
 
     def render(self, req: RenderRequest, out_dir: str | Path | None = None,
-               progress: Progress | None = None) -> RenderResult:
+               progress: Progress | None = None, reuse: str | Path | None = None) -> RenderResult:
+        """Render ``req``; with ``out_dir``, write the files there (and keep the sung takes, so the
+        next render into it or naming it as ``reuse`` sings only the lines that changed)."""
         clock = StageClock(progress)
         out = check_writable(out_dir)
+        store = TakeStore(self.engine_id, out, check_reuse(reuse)) if out is not None or reuse is not None else None
         clock.start("text", 0.0)
         song = parse_lyrics(req.lyrics, req.lang)
         labels = label_lines([ln.section for ln in song.lines], [ln.text for ln in song.lines], song.tagged)
@@ -133,7 +181,7 @@ class Renderer:
         settings = resolve(req, song, self.voices)
         clock.lap("text")
         clock.start("acoustic", 0.1)
-        naturals = [self.engine.natural_timing(line, v) for line, v in zip(song.lines, settings.line_voices)]
+        naturals = self._map(lambda lv: self.engine.natural_timing(*lv), list(zip(song.lines, settings.line_voices)))
         clock.lap("acoustic_natural")
         clock.start("flow", 0.2)
         backing = self._backing(settings, len(song.lines), len(section_starts(labels)) + 1)
@@ -144,61 +192,115 @@ class Renderer:
         sections = backing_sections(backing, labels, [lp.first_bar for lp in plan.lines], plan.total_bars)
         clock.lap("flow")
         clock.start("beat", 0.3)
-        beat = backing_beat(backing, settings.style, sections, settings.seed, SAMPLE_RATE)
+        play = lambda: backing_beat(backing, settings.style, sections, settings.seed, SAMPLE_RATE,  # noqa: E731
+                                    threads=self.threads, kept=store.stems if store is not None else None)
+        # a generated beat is played on the side while the lines are sung (FluidSynth frees the GIL)
+        beat_job = self._pool.submit(play) if self._pool is not None and backing.upload is None else None
+        beat = None if beat_job is not None else play()
         clock.lap("beat")
-        melodies = self._melodies(song, plan, settings, beat)
-        placed = []
+        melodies = self._melodies(song, plan, settings, beat.audio if beat is not None and beat.midi is None else None)
         doubles = [ln.double if ln.double is not None else catalog.PERFORMANCE[kind].double
                    for ln, kind in zip(song.lines, kinds)]
-        for i, (line, line_plan, voice, crew, tpl) in enumerate(zip(song.lines, plan.lines, settings.line_voices,
-                                                                    settings.line_crews, settings.line_flows)):
-            clock.start("vocals", 0.35 + 0.5 * i / len(song.lines))
-            notes, harmony = melodies[i]
-            if notes is None:
-                accents = line_accents(line, line_plan, tpl) if settings.accents and tpl.accent else None
-                sung = [self._sing(line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0, accents)
-                        for k, v in enumerate((voice, *crew))]
-                takes = [self._sing(line, line_plan, voice, DOUBLE_DETUNE[k]) for k in range(len(DOUBLE_DETUNE))
-                         ] if doubles[i] else []
-                extra = []
-                hits = accents.strengths if accents else None
-            else:
-                sung, takes, extra, heard = self._sing_notes(line, line_plan, voice, crew, notes, harmony,
-                                                             doubles[i])
-                if line.notes and heard[0] != notes[0]:
-                    plan.warnings.append(f"notes of {line.text[:30]!r} moved {heard[0] - notes[0]:+d} semitones to fit "
-                                         f"{voice}'s voice")
-                notes, hits = heard, None
-            clock.lap("acoustic_sing")
-            lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None, notes,
-                                       hits) for k, s in enumerate(sung)]
-            placed += lines_placed
-            placed += [double_line(line, line_plan, s, SAMPLE_RATE, voice, k) for k, s in enumerate(takes)]
-            placed += [harmony_line(lines_placed[0], s, SAMPLE_RATE) for s in extra]
-            clock.lap("place")
+        clock.start("vocals", 0.35)
+        jobs = list(zip(song.lines, plan.lines, settings.line_voices, settings.line_crews, settings.line_flows,
+                        melodies, doubles))
+        sung_lines = self._map(lambda kj: self._line_takes(store, kj[0], *kj[1], accents_on=settings.accents),
+                               list(enumerate(jobs)),
+                               lambda done: clock.start("vocals", 0.35 + 0.5 * done / len(jobs)))
+        clock.lap("acoustic_sing")
+        placed = self._place(song.lines, plan, settings, sung_lines)
+        clock.lap("place")
+        if beat is None:
+            beat = beat_job.result()
+            clock.lap("beat")
         clock.start("adlibs", 0.85)
         levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
-        adlibs = self._adlibs(placed, levels, settings, song, beat.grid.beats)
+        adlibs = self._adlibs(store, placed, levels, settings, song, beat.grid.beats)
         clock.lap("adlibs")
+        reuse_note = None
+        if store is not None:
+            store.finish()
+            plan.warnings.extend(store.warnings)
+            reuse_note = Reuse(store.reused, store.sung, tuple(sorted(k + 1 for k in store.lines_sung)))
+            if reuse is not None:
+                plan.warnings.append(self._reuse_summary(reuse_note, len(song.lines)))
         clock.start("mix", 0.9)
         track = self._mix(placed, beat, settings, song, plan, sections, adlibs)
         clock.lap("mix")
-        files = write_track(track, out, settings.formats) if out is not None else []
+        files = write_track(track, out, settings.formats, self.threads) if out is not None else []
         if out is not None:
             clock.lap("export")
         clock.start("done", 1.0)
-        return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds)
+        return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds, reuse=reuse_note)
 
-    def _melodies(self, song, plan: FlowPlan, settings: RenderSettings, beat):
+    def _map(self, fn, items: list, on_done: Callable[[int], None] | None = None) -> list:
+        """``[fn(x) for x in items]``, ``threads`` at a time when the engine allows it."""
+        if not self._parallel or len(items) < 2:
+            out = []
+            for x in items:
+                out.append(fn(x))
+                if on_done:
+                    on_done(len(out))
+            return out
+        futures = [self._pool.submit(fn, x) for x in items]
+        out = []
+        for f in futures:  # in order; a failure is raised as it would be inline
+            out.append(f.result())
+            if on_done:
+                on_done(len(out))
+        return out
+
+    def _line_takes(self, store: TakeStore | None, number: int, line, line_plan, voice: str, crew, tpl, melody,
+                    doubled: bool, accents_on: bool) -> LineTakes:
+        """Every take of one line (lead, crew, doubles, harmony), sung or taken from ``store``."""
+        notes, harmony = melody
+        if notes is None:
+            accents = line_accents(line, line_plan, tpl) if accents_on and tpl.accent else None
+            sung = [self._sing(store, number, line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0, accents)
+                    for k, v in enumerate((voice, *crew))]
+            doubles = [self._sing(store, number, line, line_plan, voice, detune) for detune in DOUBLE_DETUNE
+                       ] if doubled else []
+            return LineTakes(sung, doubles, [], None, accents.strengths if accents else None)
+        sung, doubles, extra, heard = self._sing_notes(store, number, line, line_plan, voice, crew, notes, harmony,
+                                                       doubled)
+        warning = None
+        if line.notes and heard[0] != notes[0]:
+            warning = f"notes of {line.text[:30]!r} moved {heard[0] - notes[0]:+d} semitones to fit {voice}'s voice"
+        return LineTakes(sung, doubles, extra, heard, None, warning)
+
+    @staticmethod
+    def _place(lines, plan: FlowPlan, settings: RenderSettings, sung_lines: list[LineTakes]) -> list:
+        """Every take laid at its place in the song, line by line in order."""
+        placed = []
+        for line, line_plan, voice, crew, takes in zip(lines, plan.lines, settings.line_voices, settings.line_crews,
+                                                       sung_lines):
+            if takes.warning:
+                plan.warnings.append(takes.warning)
+            lines_placed = [place_line(line, line_plan, s, SAMPLE_RATE, voice, crew, k - 1 if k else None,
+                                       takes.notes, takes.accents) for k, s in enumerate(takes.sung)]
+            placed += lines_placed
+            placed += [double_line(line, line_plan, s, SAMPLE_RATE, voice, k) for k, s in enumerate(takes.doubles)]
+            placed += [harmony_line(lines_placed[0], s, SAMPLE_RATE) for s in takes.harmony]
+        return placed
+
+    @staticmethod
+    def _reuse_summary(reuse: Reuse, n_lines: int) -> str:
+        if not reuse.lines_sung:
+            return f"reuse: all {n_lines} lines taken from the earlier render; nothing was sung again"
+        numbers = ", ".join(str(k) for k in reuse.lines_sung[:12]) + (" …" if len(reuse.lines_sung) > 12 else "")
+        return (f"reuse: {n_lines - len(reuse.lines_sung)} of {n_lines} lines taken from the earlier render; "
+                f"sung again (changed): line{'s' * (len(reuse.lines_sung) != 1)} {numbers}")
+
+    def _melodies(self, song, plan: FlowPlan, settings: RenderSettings, upload: np.ndarray | None):
         """Per line, (notes, harmony notes) for a sung line, (None, None) for a rapped one. Given notes
-        are kept; the others are composed on the beat's harmony (an upload's: its detected key), one
-        melody per distinct line text."""
+        are kept; the others are composed on the beat's harmony (an ``upload``'s: its detected key),
+        one melody per distinct line text."""
         if not any(ln.sing for ln in song.lines):
             return [(None, None)] * len(song.lines)
-        if beat.midi is not None:
+        if upload is None:
             harmony = Harmony(key_root(settings.seed), settings.style.progression)
         else:
-            harmony = Harmony(detect_key_root(beat.audio, SAMPLE_RATE))
+            harmony = Harmony(detect_key_root(upload, SAMPLE_RATE))
         composed: dict[str, tuple[int, ...]] = {}
         out = []
         for line, line_plan, tpl in zip(song.lines, plan.lines, settings.line_flows):
@@ -210,7 +312,8 @@ class Renderer:
             out.append((notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None))
         return out
 
-    def _adlibs(self, placed, levels: list[str], settings: RenderSettings, song, beats) -> Adlibs:
+    def _adlibs(self, store: TakeStore | None, placed, levels: list[str], settings: RenderSettings, song,
+                beats) -> Adlibs:
         """Echoes and interjections for the lines whose level asks for them; the interjections are
         sung once per word, in the song's main language, by the first character who raps in it."""
         leads = [p for p in placed if not p.double]
@@ -220,56 +323,69 @@ class Renderer:
         lang = song_lang(song)
         voice = next((v for ln, v in zip(song.lines, settings.line_voices) if ln.main_lang == lang),
                      settings.line_voices[0])
-        for word in catalog.ADLIB_WORDS.get(lang, ()):
-            clip = self._interjection(word, lang, voice)
+        words = catalog.ADLIB_WORDS.get(lang, ())
+        for word, clip in zip(words, self._map(lambda w: self._interjection(store, w, lang, voice), list(words))):
             if clip is not None:
                 clips[word] = clip
         plans = plan_adlibs([p.timed for p in leads], levels, list(beats), tuple(clips),
                             {w: len(c) / SAMPLE_RATE for w, c in clips.items()}, settings.seed)
         return Adlibs(plans, clips, leads)
 
-    def _interjection(self, word: str, lang: str, voice: str):
+    def _interjection(self, store: TakeStore | None, word: str, lang: str, voice: str):
         """``word`` sung at its natural pace by ``voice``, from its first syllable's start to its end."""
         line, _ = analyze_line(word, lang)
         if line is None:
             return None
-        natural = self.engine.natural_timing(line, voice)
-        durations = [list(s.phoneme_durations) for s in natural.syllables]
-        sung = self._in_character(self.engine.sing(line, voice, durations, [0.0] * len(durations),
-                                                   lead_in=LINE_LEAD_IN, tail=LINE_TAIL), voice)
+
+        def sing():
+            natural = self.engine.natural_timing(line, voice)
+            durations = [list(s.phoneme_durations) for s in natural.syllables]
+            return self._in_character(self.engine.sing(line, voice, durations, [0.0] * len(durations),
+                                                       lead_in=LINE_LEAD_IN, tail=LINE_TAIL), voice)
+
+        sung = cached_sing(store, ("interjection", catalog.entry(voice), line.words, line.main_lang), sing, None)
         spans = sung.alignment.syllables
         a = int(spans[0].start * sung.sample_rate)
         b = int(min(len(sung.audio), (spans[-1].end + 0.08) * sung.sample_rate))
         return resample(sung.audio[a:b].astype(np.float32), sung.sample_rate, SAMPLE_RATE)
 
-    def _sing(self, line, line_plan, voice: str, detune: float = 0.0, accents: LineAccents | None = None,
-              pitch: PitchPlan | None = None):
-        """The line sung on its plan, in the character's timbre (``detune``: semitones more, for a crew),
-        with its ``accents`` (level; and pitch, from an engine that takes it) or on ``pitch``."""
+    def _sing(self, store: TakeStore | None, number: int, line, line_plan, voice: str, detune: float = 0.0,
+              accents: LineAccents | None = None, pitch: PitchPlan | None = None):
+        """Line ``number`` sung on its plan, in the character's timbre (``detune``: semitones more, for
+        a crew), with its ``accents`` (level; and pitch, from an engine that takes it) or on ``pitch``;
+        taken from ``store`` when a render already sang it so."""
         durations = [list(s.phoneme_durations) for s in line_plan.syllables]
         rests = [s.rest_after for s in line_plan.syllables]
         takes_pitch = getattr(self.engine, "takes_pitch", False)
         if accents and takes_pitch and pitch is None:
             pitch = PitchPlan(lifts=tuple(ACCENT_SEMITONES * s for s in accents.strengths))
         kw = {"pitch": pitch} if pitch is not None and takes_pitch else {}
-        sung = self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
-                                                   tail=LINE_TAIL, **kw), voice, detune)
-        return accent_line(sung, accents.strengths) if accents else sung
 
-    def _sing_notes(self, line, line_plan, voice: str, crew, notes, harmony, doubled: bool):
+        def sing():
+            sung = self._in_character(self.engine.sing(line, voice, durations, rests, lead_in=LINE_LEAD_IN,
+                                                       tail=LINE_TAIL, **kw), voice, detune)
+            return accent_line(sung, accents.strengths) if accents else sung
+
+        inputs = (catalog.entry(voice), line.words, line.main_lang, durations, rests, LINE_LEAD_IN, LINE_TAIL,
+                  kw.get("pitch"), detune, accents.strengths if accents else None)
+        return cached_sing(store, inputs, sing, number)
+
+    def _sing_notes(self, store: TakeStore | None, number: int, line, line_plan, voice: str, crew, notes, harmony,
+                    doubled: bool):
         """A sung line: (the lead and crew takes, the doubles, the harmony part, the notes as heard).
         An engine that takes pitch sings each part on its notes; another engine's single reading per
         voice is re-pitched by WORLD."""
         detunes = DOUBLE_DETUNE if doubled else ()
         if not getattr(self.engine, "takes_pitch", False):
-            on_notes = [sing_on_notes(self._sing(line, line_plan, v), line, notes, detunes if not k else (),
-                                      harmony if not k else None) for k, v in enumerate((voice, *crew))]
+            on_notes = [sing_on_notes(self._sing(store, number, line, line_plan, v), line, notes,
+                                      detunes if not k else (), harmony if not k else None)
+                        for k, v in enumerate((voice, *crew))]
             extra = [on_notes[0].harmony] if on_notes[0].harmony is not None else []
             return [t.lead for t in on_notes], on_notes[0].doubles, extra, on_notes[0].notes
 
         def take(v: str, part, detune: float = 0.0, shift: int | None = None):
             plan = PitchPlan(notes=part, transpose=catalog.entry(v).timbre.semitones, detune=detune, shift=shift)
-            return self._sing(line, line_plan, v, pitch=plan)
+            return self._sing(store, number, line, line_plan, v, pitch=plan)
 
         lead = take(voice, notes)
         shift = lead.notes[0] - notes[0]

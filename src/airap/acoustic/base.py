@@ -42,6 +42,10 @@ class SungLine:
 
 
 class VocalEngine(Protocol):
+    """Optional attributes a render reads with ``getattr``: ``takes_pitch`` (see ``sing``),
+    ``parallel_safe`` (``sing`` may run from several threads at once: the render then sings lines in
+    parallel) and ``fingerprint`` (names the engine and its weights in kept takes; default ``name``)."""
+
     name: str
     sample_rate: int
 

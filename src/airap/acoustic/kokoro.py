@@ -149,6 +149,7 @@ class KokoroEngine:
     takes_pitch = True
     sample_rate = SAMPLE_RATE
     onset_lead: OnsetLead | None = ONSET_LEAD
+    parallel_safe = True  # onnxruntime sessions may run from several threads at once
 
     def __init__(self, threads: int = 1):
         import onnxruntime as ort
@@ -176,6 +177,8 @@ class KokoroEngine:
         self._f0 = ort.InferenceSession(str(f0_graph), opts, providers=["CPUExecutionProvider"])
         self._synth_f0 = ort.InferenceSession(str(synth_f0), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
+        # names the model in kept takes: the graphs are rebuilt, and their sizes change, when the model does
+        self.fingerprint = f"{self.name}:" + ":".join(str(p.stat().st_size) for p in (full, synth, synth_f0))
         packs = load_packs()
         # the cast, and the voices our own models learned (the teacher reads their corpus with them)
         self._styles = {(v.name, lang): style_table(v.style_for(lang), packs)

@@ -3,6 +3,7 @@ places the vocals on and the beat is then played (or was recorded) over."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,9 +84,9 @@ def backing_sections(backing: Backing, labels: list[str], line_first_bars: list[
 
 
 def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ...], seed: int,
-                 sample_rate: int) -> Beat:
+                 sample_rate: int, threads: int = 1, kept: MutableMapping[str, np.ndarray] | None = None) -> Beat:
     """The beat under the song: the upload as it is, or ``style`` arranged on ``sections`` and played
-    over the planning grid up to the final hit."""
+    over the planning grid up to the final hit (``threads``, ``kept``: see ``generate_beat``)."""
     if backing.upload is not None:
         song_bars = sections[-1].first_bar if sections else backing.upload_bars
         audio = fit_upload(backing.upload, sample_rate, backing.loop, backing.grid, song_bars, backing.keep_length)
@@ -94,7 +95,7 @@ def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ..
                     style="upload")
     arrangement = arrange(style, sections, seed)
     return generate_beat(style, backing.grid.first_bars(arrangement.end_bar), arrangement, seed=seed,
-                         sample_rate=sample_rate)
+                         sample_rate=sample_rate, threads=threads, kept=kept)
 
 
 PREVIEW_SECONDS = 10.0

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -129,22 +130,26 @@ def timings_json(track: Track) -> str:
     return json.dumps(track.timings_dict(), ensure_ascii=False, indent=1)
 
 
-def write_track(track: Track, out_dir: Path, formats: tuple[str, ...] = ("wav",)) -> list[Path]:
+def write_track(track: Track, out_dir: Path, formats: tuple[str, ...] = ("wav",), threads: int = 1) -> list[Path]:
+    """Every file of the track in ``out_dir``, each written atomically; the audio files ``threads``
+    at a time (libsndfile frees the GIL)."""
     out_dir = Path(out_dir)
-    written = []
     stems = [("mix", track.mix), ("vocals", track.vocals), ("beat", track.beat), *track.parts.items()]
     if track.adlibs is not None:
         stems.append(("adlibs", track.adlibs))
-    for name, audio in stems:
-        p = out_dir / f"{name}.wav"
-        # Stems are pre-limiter (they sum to the mix before its limiter): float keeps their peaks.
-        write_audio(p, audio, track.sample_rate, "PCM_16" if name == "mix" else "FLOAT",
-                    track if name == "mix" else None)
-        written.append(p)
+    # Stems are pre-limiter (they sum to the mix before its limiter): float keeps their peaks.
+    jobs = [(out_dir / f"{name}.wav", audio, "PCM_16" if name == "mix" else "FLOAT", track if name == "mix" else None)
+            for name, audio in stems]
     if "mp3" in formats:
-        p = out_dir / "mix.mp3"
-        write_audio(p, track.mix, track.sample_rate, track=track)
-        written.append(p)
+        jobs.append((out_dir / "mix.mp3", track.mix, "PCM_16", track))
+    write = lambda job: write_audio(job[0], job[1], track.sample_rate, job[2], job[3])  # noqa: E731
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(write, jobs))
+    else:
+        for job in jobs:
+            write(job)
+    written = [job[0] for job in jobs]
     if track.midi is not None:
         p = out_dir / "beat.mid"
         with atomic_path(p) as tmp:

@@ -53,6 +53,9 @@ class JobRequest(BaseModel):
                                         description="seconds into the uploaded instrumental where a bar starts")
     keep_length: bool = Field(False, description="keep the upload's whole length (else it ends a bar after the last line)")
     sing_hooks: bool = Field(False, description="sing the hook lines on a composed melody")
+    previous: str | None = Field(None, pattern="^[0-9a-f]{32}$",
+                                 description="an earlier finished job of yours: the lines and beat it made are "
+                                             "reused, so an edited song re-sings only what changed")
 
     def check(self) -> None:
         """The catalogue's checks (voice for this engine, style, flow) before anything is queued."""
@@ -187,13 +190,18 @@ async def submit(request: Request):
     if req.upload_options and upload is None:
         raise InputError("bpm_hint, downbeat_hint and keep_length apply to an uploaded instrumental only")
     await asyncio.to_thread(_check_lyrics, req)
+    if req.previous is not None:
+        prev = _owned_job(request, req.previous)
+        if prev is None or prev.status != "done":
+            raise InputError("previous: no finished job of yours with that id (it may have expired)")
     upload_path, upload_sha = None, None
     if upload is not None:
         upload_path, upload_sha = await _receive_upload(upload, svc.store.root, int(settings.max_upload_mb * 2**20))
     try:
         spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
                        lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha, bpm_hint=req.bpm_hint,
-                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length, sing_hooks=req.sing_hooks)
+                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length, sing_hooks=req.sing_hooks,
+                       previous=req.previous)
         hit = await svc.find(spec, client.id)
         if hit:
             return {"id": hit.id, "status": hit.status, "cached": True}

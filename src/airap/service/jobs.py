@@ -40,9 +40,12 @@ class JobSpec:
     downbeat_hint: float | None = None
     keep_length: bool = False
     sing_hooks: bool = False
+    previous: str | None = None  # an earlier job whose kept takes and stems this one may reuse
 
     def cache_key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:32]
+        """Same inputs -> same result; where the takes come from does not change it."""
+        inputs = {k: v for k, v in asdict(self).items() if k != "previous"}
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -95,7 +98,10 @@ def render_job(job_dir: str, spec: dict, renderer=None) -> dict:
                             flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"),
                             bpm_hint=s.bpm_hint, downbeat_hint=s.downbeat_hint, keep_length=s.keep_length,
                             sing_hooks=s.sing_hooks)
-        res = renderer.render(req, folder / "out", progress)
+        # the previous job's folder, if it still exists (the local runners share the job root)
+        previous = folder.parent / s.previous / "out" if s.previous else None
+        res = renderer.render(req, folder / "out", progress,
+                              reuse=previous if previous is not None and previous.is_dir() else None)
     except AirapError as e:
         return {"ok": False, "error": {"code": e.code, "message": str(e)}}
     return {"ok": True, "warnings": res.track.warnings, "duration": res.track.duration,

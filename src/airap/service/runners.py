@@ -100,7 +100,10 @@ class RayRunner:
                     result = render_job(str(folder), spec)
                     out = folder / "out"
                     if result.get("ok"):
-                        result["blobs"] = {p.name: base64.b64encode(p.read_bytes()).decode() for p in out.iterdir()}
+                        # the result files only: kept takes stay on the replica (a Ray job re-sings every
+                        # line; reuse needs the local runner, which shares the job folders)
+                        result["blobs"] = {p.name: base64.b64encode(p.read_bytes()).decode()
+                                           for p in out.iterdir() if p.is_file()}
                     return result
 
         self._handle = serve.run(RenderDeployment.bind(), name="airap", route_prefix=None)

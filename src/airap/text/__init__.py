@@ -14,12 +14,18 @@ from .normalize import HAN, has_han, normalize
 from .sheet import MAX_CREW, SheetRow, is_sheet, load_sheet, one_line, parse_sheet
 from .types import Line, Song, Syllable, Word
 
-__all__ = ["parse_lyrics", "analyze_line", "Song", "Line", "Word", "Syllable", "MAX_CREW"]
+__all__ = ["parse_lyrics", "analyze_line", "warm_up", "Song", "Line", "Word", "Syllable", "MAX_CREW"]
 
 MAX_LINES = 200
 MAX_LINE_CHARS = 400
 MAX_SYLLABLES_PER_LINE = 96
 SECTION_RE = re.compile(r"^\s*\[([\w .-]{1,32})\]\s*$")
+
+
+def warm_up() -> None:
+    """Load what the front-end loads on first use (jieba's dictionary, the eSpeak fallback for words
+    CMUdict lacks: ~1.5 s on this CPU), so that a long-lived renderer's first song does not pay it."""
+    analyze_line("热身 warmupzzq", "zh")
 
 
 def analyze_line(text: str, lang: str = "auto", section: str = "verse", **line_fields) -> tuple[Line | None, list[str]]:

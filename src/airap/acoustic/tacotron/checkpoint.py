@@ -31,6 +31,9 @@ class TacotronModel:
         if not path.exists():
             raise SetupError(f"no trained {kind} weights at {path}")
         torch.set_num_threads(threads)
+        import hashlib
+
+        self.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]  # names the weights in kept takes
         state = torch.load(path, map_location="cpu", weights_only=False)
         self.kind = state.get("kind", "tacotron")
         # the inference window is an inference setting, not part of what was trained

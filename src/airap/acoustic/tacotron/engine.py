@@ -70,6 +70,7 @@ class TacotronEngine:
     def __init__(self, threads: int = 1, weights: Path | None = None):
         self.net = TacotronModel(weights, threads)
         self._vocab = load_vocab()
+        self.fingerprint = f"{self.name}:{self.net.digest}"
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()  # guards the small inference cache (engines are shared by threads)
 
@@ -172,9 +173,12 @@ class FastSpeechEngine:
     # 20 ms), so only the vowel-initial syllable's boundary is moved (69 -> 73 %)
     onset_lead: OnsetLead | None = OnsetLead(after_consonant=(0.0, 0.0), after_syllable=(0.0027, 0.039))
 
+    parallel_safe = True  # no state across calls: lines may be sung from several threads at once
+
     def __init__(self, threads: int = 1, weights: Path | None = None):
         self.net = TacotronModel(weights, threads, kind="fastspeech")
         self._vocab = load_vocab()
+        self.fingerprint = f"{self.name}:{self.net.digest}"
 
     def voices(self) -> list[str]:
         return list(self.net.voices)
