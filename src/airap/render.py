@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -204,9 +205,14 @@ class Renderer:
         clock.start("vocals", 0.35)
         jobs = list(zip(song.lines, plan.lines, settings.line_voices, settings.line_crews, settings.line_flows,
                         melodies, doubles))
-        sung_lines = self._map(lambda kj: self._line_takes(store, kj[0], *kj[1], accents_on=settings.accents),
-                               list(enumerate(jobs)),
-                               lambda done: clock.start("vocals", 0.35 + 0.5 * done / len(jobs)))
+        levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
+        shouts = self._interjection_jobs(store, levels, settings, song)
+        # the lines and the ad-lib interjections, sung side by side
+        sung = self._map(lambda job: job(), [partial(self._line_takes, store, k, *job, accents_on=settings.accents)
+                                             for k, job in enumerate(jobs)] + [job for _, job in shouts],
+                         lambda done: clock.start("vocals", 0.35 + 0.5 * min(1.0, done / len(jobs))))
+        sung_lines, clips = sung[:len(jobs)], {word: clip for (word, _), clip in zip(shouts, sung[len(jobs):])
+                                               if clip is not None}
         clock.lap("acoustic_sing")
         placed = self._place(song.lines, plan, settings, sung_lines)
         clock.lap("place")
@@ -214,8 +220,7 @@ class Renderer:
             beat = beat_job.result()
             clock.lap("beat")
         clock.start("adlibs", 0.85)
-        levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
-        adlibs = self._adlibs(store, placed, levels, settings, song, beat.grid.beats)
+        adlibs = self._adlibs(placed, levels, clips, settings, beat.grid.beats)
         clock.lap("adlibs")
         reuse_note = None
         if store is not None:
@@ -312,21 +317,23 @@ class Renderer:
             out.append((notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None))
         return out
 
-    def _adlibs(self, store: TakeStore | None, placed, levels: list[str], settings: RenderSettings, song,
-                beats) -> Adlibs:
-        """Echoes and interjections for the lines whose level asks for them; the interjections are
-        sung once per word, in the song's main language, by the first character who raps in it."""
-        leads = [p for p in placed if not p.double]
+    def _interjection_jobs(self, store: TakeStore | None, levels: list[str], settings: RenderSettings, song):
+        """(word, job) per ad-lib interjection the song needs: sung once per word, in the song's main
+        language, by the first character who raps in it (none when every line's ad-libs are off)."""
         if all(level == "off" for level in levels):
-            return Adlibs([], {}, leads)
-        clips: dict[str, np.ndarray] = {}
+            return []
         lang = song_lang(song)
         voice = next((v for ln, v in zip(song.lines, settings.line_voices) if ln.main_lang == lang),
                      settings.line_voices[0])
-        words = catalog.ADLIB_WORDS.get(lang, ())
-        for word, clip in zip(words, self._map(lambda w: self._interjection(store, w, lang, voice), list(words))):
-            if clip is not None:
-                clips[word] = clip
+        return [(word, partial(self._interjection, store, word, lang, voice))
+                for word in catalog.ADLIB_WORDS.get(lang, ())]
+
+    @staticmethod
+    def _adlibs(placed, levels: list[str], clips: dict[str, np.ndarray], settings: RenderSettings, beats) -> Adlibs:
+        """Echoes and interjections (``clips``, sung) for the lines whose level asks for them."""
+        leads = [p for p in placed if not p.double]
+        if all(level == "off" for level in levels):
+            return Adlibs([], {}, leads)
         plans = plan_adlibs([p.timed for p in leads], levels, list(beats), tuple(clips),
                             {w: len(c) / SAMPLE_RATE for w, c in clips.items()}, settings.seed)
         return Adlibs(plans, clips, leads)
