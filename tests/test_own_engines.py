@@ -41,3 +41,26 @@ def test_manifests_match_weights():
         manifest = json.loads(path.with_suffix(".json").read_text())
         assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert manifest["dtype"] == "float16" and manifest["steps"] > 0
+
+
+def test_a_damaged_checkpoint_is_a_setup_error_that_names_it(tmp_path):
+    import shutil
+
+    pytest.importorskip("torch")
+    from airap.acoustic.tacotron.checkpoint import TacotronModel, default_weights
+    from airap.errors import SetupError
+
+    shipped = default_weights("fastspeech")
+    weights = tmp_path / "fastspeech.pt"
+    shutil.copy(shipped, weights)
+    shutil.copy(shipped.with_suffix(".json"), tmp_path / "fastspeech.json")
+    assert TacotronModel(weights, kind="fastspeech").digest  # the intact copy loads
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(SetupError, match=r"fastspeech\.pt are damaged.*git checkout"):
+        TacotronModel(weights, kind="fastspeech")
+    (tmp_path / "fastspeech.json").unlink()  # no manifest: torch itself must fail cleanly on a truncated file
+    weights.write_bytes(bytes(data[:1000]))
+    with pytest.raises(SetupError, match="cannot read the fastspeech weights"):
+        TacotronModel(weights, kind="fastspeech")

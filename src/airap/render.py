@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, catalog
-from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, load_engine
+from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, engine_class, load_engine
 from .acoustic.base import PitchPlan
 from .acoustic.pitch import ACCENT_SEMITONES, accent_line, sing_on_notes
 from .beat import (
@@ -151,7 +151,10 @@ class Renderer:
 
     def __init__(self, engine: str | VocalEngine = catalog.DEFAULT_ENGINE, threads: int = 1):
         self.threads = max(1, int(threads))
-        self.engine = load_engine(engine, 1) if isinstance(engine, str) else engine
+        if isinstance(engine, str):  # a line per thread, or (an engine that sings one at a time) threads per line
+            self.engine = load_engine(engine, 1 if getattr(engine_class(engine), "parallel_safe", False) else threads)
+        else:
+            self.engine = engine
         self.voices = tuple(self.engine.voices())
         # own engines that keep state across calls (tacotron's seeded prenet) sing one line at a time
         self._parallel = self.threads > 1 and getattr(self.engine, "parallel_safe", False)

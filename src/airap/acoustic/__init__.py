@@ -17,10 +17,15 @@ from ..catalog import DEFAULT_ENGINE, get_engine
 from .base import LINE_LEAD_IN, LINE_TAIL, SungLine, VocalEngine
 from .timbre import apply_timbre
 
-__all__ = ["LINE_LEAD_IN", "LINE_TAIL", "SungLine", "VocalEngine", "apply_timbre", "load_engine"]
+__all__ = ["LINE_LEAD_IN", "LINE_TAIL", "SungLine", "VocalEngine", "apply_timbre", "engine_class", "load_engine"]
+
+
+def engine_class(name: str = DEFAULT_ENGINE) -> type:
+    """The class of the engine the catalogue names (imported, not loaded)."""
+    module, cls = get_engine(name).factory.split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
 
 
 def load_engine(name: str = DEFAULT_ENGINE, threads: int = 1) -> VocalEngine:
     """The engine the catalogue names, loaded (models read once; the engine is then thread-safe)."""
-    module, cls = get_engine(name).factory.split(":")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)(threads=threads)
+    return engine_class(name)(threads=threads)

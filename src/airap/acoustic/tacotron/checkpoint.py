@@ -16,6 +16,31 @@ def default_weights(kind: str = "tacotron") -> Path:
     return Path(str(resources.files("airap") / "models" / f"{kind}.pt"))
 
 
+RESTORE = "restore the shipped file with `git checkout -- {path}` (or reinstall airap)"
+
+
+def check_weights(path: Path) -> str:
+    """The file's sha256; a shipped file (one with a ``<kind>.json`` manifest beside it) must match
+    its manifest, so a damaged checkpoint is a set-up error that names it, never a wrong voice."""
+    import hashlib
+    import json
+
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise SetupError(f"cannot read the weights {path}: {e.strerror or e}; {RESTORE.format(path=path)}") from None
+    manifest = path.with_suffix(".json")
+    if manifest.exists():
+        try:
+            expected = json.loads(manifest.read_text()).get("sha256")
+        except ValueError:
+            raise SetupError(f"the manifest {manifest} is not JSON; {RESTORE.format(path=manifest)}") from None
+        if expected and expected != digest:
+            raise SetupError(f"the weights {path} are damaged or replaced (sha256 {digest[:12]}…, the manifest "
+                             f"{manifest.name} says {expected[:12]}…); {RESTORE.format(path=path)}")
+    return digest
+
+
 class TacotronModel:
     """Weights + feature statistics + voices of one of our models (kind 'tacotron' or 'fastspeech')."""
 
@@ -31,10 +56,11 @@ class TacotronModel:
         if not path.exists():
             raise SetupError(f"no trained {kind} weights at {path}")
         torch.set_num_threads(threads)
-        import hashlib
-
-        self.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]  # names the weights in kept takes
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        self.digest = check_weights(path)[:16]  # also names the weights in kept takes
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:  # a truncated or foreign file: torch raises many kinds
+            raise SetupError(f"cannot read the {kind} weights {path}: {type(e).__name__}; {RESTORE.format(path=path)}") from None
         self.kind = state.get("kind", "tacotron")
         # the inference window is an inference setting, not part of what was trained
         from dataclasses import replace

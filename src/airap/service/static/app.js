@@ -1,6 +1,7 @@
 // airap one-click page: no framework, no CDN.
 const $ = (id) => document.getElementById(id);
 let timings = null;
+let lastJob = null;  // the last finished generated-beat job of this tab (its takes are reused by an edit)
 
 // A server started with AIRAP_API_KEY wants the key on every /v1 call. The page asks for it once
 // (kept for this tab only); result and preview links come back signed, so <audio> needs no header.
@@ -215,9 +216,17 @@ $("go").onclick = async () => {
       fd.append("instrumental", file);
       res = await api("/v1/jobs", { method: "POST", body: fd });
     } else {
-      res = await api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ lyrics: $("lyrics").value, voice: voice || undefined, beat: $("beat").value,
-          bpm: +$("bpm").value, flow: $("flow").value, sing_hooks: $("sing-hooks").checked }) });
+      // an edit of the last song names it: the server re-sings only the lines that changed
+      const body = { lyrics: $("lyrics").value, voice: voice || undefined, beat: $("beat").value,
+        bpm: +$("bpm").value, flow: $("flow").value, sing_hooks: $("sing-hooks").checked,
+        previous: lastJob || undefined };
+      const post = (b) => api("/v1/jobs", { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify(b) });
+      res = await post(body).catch((e) => {
+        if (!lastJob || !e.message.startsWith("previous")) throw e;
+        lastJob = null;  // it expired: render in full
+        return post({ ...body, previous: undefined });
+      });
     }
     let job;
     for (;;) {
@@ -229,6 +238,7 @@ $("go").onclick = async () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     if (job.status === "failed") throw new Error(job.error ? job.error.message : "render failed");
+    if (!file) lastJob = job.id;
     timings = await (await fetch(job.files["timings.json"])).json();
     $("result").hidden = false;
     $("player").src = job.files["mix.mp3"] || job.files["mix.wav"];
