@@ -1,0 +1,108 @@
+"""Our FastSpeech-lite student against its teacher, per model, on the same held-out lines (never
+trained on) read by the same characters, in one run: Whisper-base WER (EN) / CER (ZH) at natural
+pace, speaker similarity of the student to the teacher for the same character (Resemblyzer; the
+issue's bar is 0.90, the same Kokoro voice on other lines scores 0.97), DNSMOS P.808 / SIG of the
+lines joined. Each model reads with its own speakers: the shipped student knows the first cast
+(Japanese packs), a cast-1 student knows the 18 characters (a Mandarin line only by one that speaks
+Mandarin). Prints JSON.
+
+    .venv/bin/python benchmarks/student.py --student RUN_EXPORT/fastspeech.pt [--n 100]
+
+``RUN_EXPORT``: ``python -m airap.training.export RUN/last.pt --corpus CORPUS`` with ``out_dir`` set
+(see docs/training.md); the shipped ``src/airap/models/fastspeech.pt`` is the baseline in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def pick_lines(path: Path, n: int) -> list[tuple[str, str]]:
+    lines = [t.strip() for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+    half = len(lines) // 2  # the held-out file is EN first, then ZH
+    step_en, step_zh = max(1, half // (n // 2)), max(1, (len(lines) - half) // (n // 2))
+    return [("en", t) for t in lines[:half:step_en][: n // 2]] + [("zh", t) for t in lines[half::step_zh][: n // 2]]
+
+
+def measure(weights: Path, picked, teacher, encoder) -> dict:
+    from voices import _dnsmos, _embed
+
+    from airap import catalog
+    from airap.acoustic.tacotron.checkpoint import TacotronModel
+    from airap.acoustic.tokens import line_tokens, load_vocab
+    from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
+    from airap.text import analyze_line
+    from airap.waveform import synthesize
+
+    net = TacotronModel(weights, kind="fastspeech")
+    vocab = load_vocab()
+    speaks = {lang: [v for v in net.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
+    scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in ("teacher", "student")}
+    audio = {"teacher": [], "student": []}
+    sims, examples = [], []
+    for i, (lang, text) in enumerate(picked):
+        line, _ = analyze_line(text, lang)
+        if line is None:
+            continue
+        voice = speaks[lang][i % len(speaks[lang])]
+        ids, _ = line_tokens(line, vocab)
+        read = teacher.teacher_read(line, voice)
+        feats, _ = net.infer_durations(ids, net.speaker(voice))
+        pair = {"teacher": read.audio, "student": synthesize(feats)}
+        norm = _norm_en if lang == "en" else _norm_zh
+        row = {"text": text, "voice": voice}
+        for name, y in pair.items():
+            heard = transcribe(y, 24000, lang)
+            scores[name][lang]["ref"].extend(norm(text))
+            scores[name][lang]["hyp"].extend(norm(heard))
+            audio[name].append(y)
+            row[name] = heard.strip()
+        sims.append(float(np.dot(_embed(encoder, pair["student"], 24000), _embed(encoder, pair["teacher"], 24000))))
+        if i % 20 == 0:
+            examples.append(row)
+    out = {"weights": str(weights), "voices": len(net.voices), "lines": len(sims)}
+    for name in ("teacher", "student"):
+        en, zh = scores[name]["en"], scores[name]["zh"]
+        joined = np.concatenate([np.concatenate([y, np.zeros(6000, np.float32)]) for y in audio[name]])
+        out[name] = {"wer_en": round(error_rate(en["ref"], en["hyp"]), 4), "cer_zh": round(error_rate(zh["ref"], zh["hyp"]), 4),
+                     **{k: v for k, v in _dnsmos(joined, 24000).items() if k in ("sig", "p808")}}
+    out["ratio_en"] = round(out["student"]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
+    out["ratio_zh"] = round(out["student"]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
+    out["speaker_similarity_to_teacher"] = {"mean": round(float(np.mean(sims)), 3), "min": round(float(np.min(sims)), 3)}
+    out["examples"] = examples
+    return out
+
+
+def main() -> None:
+    from resemblyzer import VoiceEncoder
+
+    from airap.acoustic import load_engine
+    from airap.acoustic.tacotron.checkpoint import default_weights
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--student", required=True, help="an exported fastspeech.pt (with the voices it knows)")
+    ap.add_argument("--heldout", default="/work/corpus-cast/heldout.txt")
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--out", default=str(HERE / "results_student.json"))
+    a = ap.parse_args()
+    picked = pick_lines(Path(a.heldout), a.n)
+    teacher, encoder = load_engine("kokoro"), VoiceEncoder("cpu", verbose=False)
+    report = {"lines_per_model": len(picked),
+              "shipped": measure(default_weights("fastspeech"), picked, teacher, encoder),
+              "candidate": measure(Path(a.student), picked, teacher, encoder)}
+    Path(a.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
