@@ -30,7 +30,7 @@ def sample_lines(n: int, seed: int) -> list[str]:
     return rng.sample(heldout[:half], n) + rng.sample(heldout[half:], n)
 
 
-def strays(engine, aligner: ForcedAligner, texts: list[str], seed: int) -> list[dict]:
+def strays(engine, aligner: ForcedAligner, texts: list[str], seed: int, voice: str = "kumo") -> list[dict]:
     """Per syllable: heard vowel onset minus reported onset (ms), the class and the phoneme before."""
     rng, vocab, rows = random.Random(seed), load_vocab(), []
     for text in texts:
@@ -38,10 +38,10 @@ def strays(engine, aligner: ForcedAligner, texts: list[str], seed: int) -> list[
             line = parse_lyrics(text).lines[0]
         except AirapError:
             continue
-        nat = engine.natural_timing(line, "kumo")
+        nat = engine.natural_timing(line, voice)
         scales = [rng.uniform(0.5, 1.7) for _ in nat.syllables]
         durs = [[d * sc for d in s.phoneme_durations] for s, sc in zip(nat.syllables, scales)]
-        sung = engine.sing(line, "kumo", durs, [0.0] * len(durs), lead_in=0.3, tail=0.15)
+        sung = engine.sing(line, voice, durs, [0.0] * len(durs), lead_in=0.3, tail=0.15)
         ids, where = line_tokens(line, vocab)
         starts = aligner.symbol_starts(sung.audio, sung.sample_rate, ids)
         firsts = vowel_tokens(where, [s.vowel_index for s in line.syllables])
@@ -84,18 +84,20 @@ def main():
     ap.add_argument("--engine", default="fast")
     ap.add_argument("--lines", type=int, default=60, help="per language")
     ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--voice", default="kumo", help="the character that sings (kumo: the voice the shipped fit used)")
     a = ap.parse_args()
     engine, aligner = load_engine(a.engine, 1), ForcedAligner()
     shipped = engine.onset_lead
     texts = sample_lines(a.lines, seed=6)
-    out = {"engine": a.engine, "lines": len(texts), "shipped_onset_lead": asdict(shipped) if shipped else None}
+    out = {"engine": a.engine, "voice": a.voice, "lines": len(texts), "shipped_onset_lead": asdict(shipped) if shipped else None}
     engine.onset_lead = None
-    out["constant_lead_only"] = summary(strays(engine, aligner, texts, seed=7))
+    out["constant_lead_only"] = summary(strays(engine, aligner, texts, seed=7, voice=a.voice))
     engine.onset_lead = shipped
-    out["with_onset_lead"] = summary(strays(engine, aligner, texts, seed=7))
+    out["with_onset_lead"] = summary(strays(engine, aligner, texts, seed=7, voice=a.voice))
     if a.fit:
         engine.onset_lead = None
-        out["fit_on_other_lines"] = fit(strays(engine, aligner, sample_lines(a.lines, seed=5), seed=8))
+        out["fit_on_other_lines"] = fit(strays(engine, aligner, sample_lines(a.lines, seed=5), seed=8,
+                                                  voice=a.voice))
     print(json.dumps(out, indent=1))
 
 

@@ -35,14 +35,13 @@ def pick_lines(path: Path, n: int) -> list[tuple[str, str]]:
 
 
 def measure(weights: Path, picked, teacher, encoder) -> dict:
-    from voices import _dnsmos, _embed
-
     from airap import catalog
     from airap.acoustic.tacotron.checkpoint import TacotronModel
     from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
     from airap.waveform import synthesize
+    from voices import _dnsmos, _embed
 
     net = TacotronModel(weights, kind="fastspeech")
     vocab = load_vocab()

@@ -26,6 +26,7 @@ def run(*args, **kw):
     (["render", "--text", "yo", "--bpm", "abc"], "BPM"),
     (["render", "--text", "yo", "--flow", "waltz"], "unknown flow"),
     (["render", "no-such-file.txt"], "not found"),
+    (["render", "--text", "yo", "--reuse", "no-such-render"], "not a folder of an earlier render"),
 ])
 def test_bad_input(args, needle):
     r = run(*args)
