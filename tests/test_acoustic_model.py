@@ -26,12 +26,15 @@ def tiny_corpus(tmp_path_factory):
 
 @pytest.mark.models
 def test_corpus_features_match_teacher_frames(tiny_corpus):
-    from airap.corpus import load
+    from airap.corpus import load, load_audio
     from airap.waveform import FEATURE_DIM
 
     utts = load(tiny_corpus)
     assert len(utts) == 6
     assert [u["rapped"] for u in utts] == [True, False, False, True, False, False]
+    audio = load_audio(tiny_corpus / "shard_00000.npz")
+    for u, a in zip(utts, audio):
+        assert "audio" not in u and len(a) == 600 * u["frames"].sum() and a.dtype == np.int16
     for u in utts:
         assert u["feats"].shape == (2 * u["frames"].sum(), FEATURE_DIM)
         assert len(u["ids"]) == len(u["frames"]) and u["frames"].min() >= 1

@@ -178,9 +178,10 @@ def make_utterance(engine, text: str, lang: str, reading: Reading, voices: tuple
     else:
         read = engine.teacher_read(line, voice)
     feats = world_features(read.audio, frames=2 * int(sum(read.frames)))
+    audio = np.round(np.clip(read.audio, -1.0, 1.0) * 32767).astype(np.int16)  # for a vocoder
     return {"ids": np.asarray(read.ids, np.int16), "frames": np.asarray(read.frames, np.int16),
             "speaker": reading.speaker, "feats": feats.astype(np.float16), "text": text, "lang": lang,
-            "rapped": reading.rapped}
+            "rapped": reading.rapped, "audio": audio}
 
 
 def check_recipe(out_dir: Path, recipe: CorpusRecipe) -> None:
