@@ -88,6 +88,7 @@ class TakeStore:
     warnings: list[str] = field(default_factory=list)
     reused: int = 0
     sung: int = 0
+    damaged: int = 0  # kept takes that could not be read (sung again)
     lines_sung: set[int] = field(default_factory=set)  # numbers (0-based) of the lines with a take sung anew
     _used: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,6 +139,8 @@ class TakeStore:
             try:
                 sung = _load(path)
             except (OSError, ValueError, KeyError, TypeError):
+                with self._lock:
+                    self.damaged += 1
                 continue  # a damaged take is sung again
             with self._lock:
                 self.reused += 1
@@ -171,7 +174,11 @@ class TakeStore:
         return KeptStems(self)
 
     def finish(self) -> None:
-        """Drop what this render's own store holds and the render did not use (an edited line's old take)."""
+        """Drop what this render's own store holds and the render did not use (an edited line's old
+        take); say how many kept takes were damaged."""
+        if self.damaged:
+            self.warnings.append(f"reuse: {self.damaged} kept take{'s' * (self.damaged != 1)} could not be read "
+                                 "and {} sung again".format("were" if self.damaged != 1 else "was"))
         if self._dir is None:
             return
         for path in [*self._dir.glob("*.npz"), *self._dir.glob("stem-*.npy")]:
