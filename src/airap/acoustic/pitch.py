@@ -129,13 +129,13 @@ def planned_f0(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]]
     ``plan.transpose``, or None for lifts). ``held``: the (start, end) of each syllable's held vowel;
     sung, those are voiced throughout (a voice's own reading lets a long vowel fade to breath)."""
     if plan.notes is not None:
+        voice = median_midi(f0)  # where the line is spoken: before the held vowels' frames are marked voiced
         t = np.arange(len(f0)) * frame_s
         f0 = f0.copy()
         for a, b in held:
             f0[(t >= a) & (t < b) & (f0 <= 0)] = 1.0  # voiced; the note gives the value
         shift = plan.shift
         if shift is None:
-            voice = median_midi(f0)
             shift = register_shift(plan.notes, None if voice is None else voice + plan.transpose)
         heard = tuple(int(round(n + shift)) for n in plan.notes)
         spans = [NoteSpan(a, b, n + plan.detune - plan.transpose, syl.lang == "zh")
