@@ -36,6 +36,9 @@ renderer = Renderer(engine, threads=threads)
 can_reuse = "reuse" in inspect.signature(renderer.render).parameters
 tmp = Path(tempfile.mkdtemp())
 renderer.render(RenderRequest(lyrics=songs[0][1], bpm=92), tmp / "warm")  # a warm Renderer
+import airap.text
+if hasattr(airap.text, "warm_up"):  # as a service worker is: jieba and eSpeak loaded (the base has no warm_up)
+    airap.text.warm_up()
 out = {}
 for k, (name, lyrics) in enumerate(songs):
     walls = []

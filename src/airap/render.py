@@ -54,7 +54,7 @@ from .mix.types import AdlibEvent
 from .mix.vocals import lead_span, resample
 from .request import RenderRequest, RenderSettings, check_request, resolve, song_lang
 from .studio import rhyme_placement
-from .text import analyze_line, parse_lyrics, warm_up
+from .text import analyze_line, parse_lyrics
 
 SAMPLE_RATE = 44100
 RING_OUT = 0.5  # s a generated track runs past the last sung syllable at least
@@ -161,7 +161,6 @@ class Renderer:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="airap-render") if self.threads > 1 else None
         self.engine_id = getattr(self.engine, "fingerprint", self.engine.name)
         plain_pages()  # every render writes ~10 fresh song-sized buffers
-        warm_up()
 
     def validate(self, req: RenderRequest) -> RenderRequest:
         """Check every option that does not need the lyrics, before any work."""

@@ -41,3 +41,6 @@ def warm(engine: str = "kokoro") -> None:
     os.nice(WORKER_NICENESS)
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     renderer(engine)
+    from ..text import warm_up
+
+    warm_up()  # the first job would otherwise load jieba and eSpeak (~1.5 s)
