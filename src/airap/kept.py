@@ -173,12 +173,16 @@ class TakeStore:
         """The played beat stems, as a mapping digest -> int16 audio (for ``beat.generate_beat``)."""
         return KeptStems(self)
 
-    def finish(self) -> None:
-        """Drop what this render's own store holds and the render did not use (an edited line's old
-        take); say how many kept takes were damaged."""
+    def report(self) -> list[str]:
+        """What the render should say about its kept takes (once every take is sung)."""
         if self.damaged:
-            self.warnings.append(f"reuse: {self.damaged} kept take{'s' * (self.damaged != 1)} could not be read "
-                                 "and {} sung again".format("were" if self.damaged != 1 else "was"))
+            return [*self.warnings, f"reuse: {self.damaged} kept take{'s' * (self.damaged != 1)} could not be "
+                    "read and {} sung again".format("were" if self.damaged != 1 else "was")]
+        return list(self.warnings)
+
+    def finish(self) -> None:
+        """After the render's files are written: drop what this render's own store holds and the
+        render did not use (an edited line's old take)."""
         if self._dir is None:
             return
         for path in [*self._dir.glob("*.npz"), *self._dir.glob("stem-*.npy")]:

@@ -226,8 +226,7 @@ class Renderer:
         clock.lap("adlibs")
         reuse_note = None
         if store is not None:
-            store.finish()
-            plan.warnings.extend(store.warnings)
+            plan.warnings.extend(store.report())
             reuse_note = Reuse(store.reused, store.sung, tuple(sorted(k + 1 for k in store.lines_sung)))
             if reuse is not None:
                 plan.warnings.append(self._reuse_summary(reuse_note, len(song.lines)))
@@ -236,6 +235,7 @@ class Renderer:
         clock.lap("mix")
         files = write_track(track, out, settings.formats, self.threads) if out is not None else []
         if out is not None:
+            store.finish()  # only once the new files are there: a failed render leaves the old takes
             clock.lap("export")
         clock.start("done", 1.0)
         return RenderResult(track=track, plan=plan, files=files, timings=clock.seconds, reuse=reuse_note)
