@@ -84,7 +84,7 @@ def main() -> None:
     from voices import _dnsmos
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--heldout", default="/work/corpus-cast/heldout.txt")
+    ap.add_argument("--heldout", default="corpus/heldout.txt")
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--out", default=str(HERE / "results_vocoders.json"))
     a = ap.parse_args()
