@@ -98,3 +98,16 @@ def test_reuse_of_a_folder_that_is_no_render(tmp_path):
     (tmp_path / "plain").mkdir()
     result, engine = render(tmp_path, "y", SONG, reuse=tmp_path / "plain")
     assert result.reuse.reused == 0 and any("has no kept takes" in w for w in result.track.warnings)
+
+
+def test_the_beat_stems_are_kept_and_not_played_again(tmp_path, monkeypatch):
+    import airap.beat.generate as generate
+
+    played = []
+    real = generate.render_midi
+    monkeypatch.setattr(generate, "render_midi", lambda *a, **k: (played.append(1), real(*a, **k))[1])
+    first, _ = render(tmp_path, "first", SONG)
+    assert len(list((tmp_path / "first" / TAKES_DIR).glob("stem-*.npy"))) == 3 and played
+    played.clear()
+    again, _ = render(tmp_path, "again", SONG, reuse=tmp_path / "first")
+    assert played == [] and np.array_equal(again.track.mix, first.track.mix)

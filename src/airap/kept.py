@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -170,7 +169,7 @@ class TakeStore:
 
     @property
     def stems(self) -> KeptStems:
-        """The played beat stems, as a mapping digest -> int16 audio (for ``beat.generate_beat``)."""
+        """The played beat stems (for ``beat.generate_beat``)."""
         return KeptStems(self)
 
     def report(self) -> list[str]:
@@ -190,39 +189,33 @@ class TakeStore:
                 path.unlink(missing_ok=True)
 
 
-class KeptStems(MutableMapping):
-    """Beat stems in a :class:`TakeStore`: read from this render's store or the reused one, filed in
-    this render's. A stem that cannot be read is absent (played again)."""
+class KeptStems:
+    """Beat stems in a :class:`TakeStore` (``beat.generate.KeptStems``): read from this render's store
+    or the reused one, filed in this render's. A stem that cannot be read is absent (played again)."""
 
     def __init__(self, store: TakeStore):
         self.store = store
 
-    def _find(self, digest: str) -> np.ndarray | None:
-        for folder in (self.store._dir, self.store._source):
-            if folder is None or not (folder / f"{digest}.npy").exists():
+    def get(self, digest: str) -> np.ndarray | None:
+        store = self.store
+        for folder in (store._dir, store._source):
+            path = None if folder is None else folder / f"{digest}.npy"
+            if path is None or not path.exists():
                 continue
             try:
-                audio = np.load(folder / f"{digest}.npy", allow_pickle=False)
+                audio = np.load(path, allow_pickle=False)
             except (OSError, ValueError):
                 continue
-            if audio.dtype == np.int16 and audio.ndim == 2:
-                return audio
+            if audio.dtype != np.int16 or audio.ndim != 2:
+                continue
+            if folder is not store._dir:
+                self.put(digest, audio)  # this render's folder keeps what it used
+            with store._lock:
+                store._used.add(digest)
+            return audio
         return None
 
-    def __contains__(self, digest: object) -> bool:
-        return isinstance(digest, str) and self._find(digest) is not None
-
-    def __getitem__(self, digest: str) -> np.ndarray:
-        audio = self._find(digest)
-        if audio is None:
-            raise KeyError(digest)
-        with self.store._lock:
-            self.store._used.add(digest)
-        if self.store._dir is not None and not (self.store._dir / f"{digest}.npy").exists():
-            self[digest] = audio
-        return audio
-
-    def __setitem__(self, digest: str, audio: np.ndarray) -> None:
+    def put(self, digest: str, audio: np.ndarray) -> None:
         store = self.store
         with store._lock:
             store._used.add(digest)
@@ -235,15 +228,6 @@ class KeptStems(MutableMapping):
         except OSError as e:
             with store._lock:
                 store.warnings.append(f"beat stems are not kept for reuse ({e.strerror or e})")
-
-    def __delitem__(self, digest: str) -> None:
-        raise TypeError("kept stems are dropped by TakeStore.finish")
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 def cached_sing(store: TakeStore | None, digest_parts: tuple, sing, line: int | None) -> SungLine:

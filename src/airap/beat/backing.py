@@ -3,14 +3,13 @@ places the vocals on and the beat is then played (or was recorded) over."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
 from .arrange import OUTRO_BARS, PHRASE_BARS, Section, arrange, song_sections
-from .generate import Beat, generate_beat
+from .generate import Beat, KeptStems, generate_beat
 from .grid import BeatGrid
 from .loop import LoopUnit, fit_upload, loop_unit, looped_grid
 from .styles import BeatStyle
@@ -84,7 +83,7 @@ def backing_sections(backing: Backing, labels: list[str], line_first_bars: list[
 
 
 def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ...], seed: int,
-                 sample_rate: int, threads: int = 1, kept: MutableMapping[str, np.ndarray] | None = None) -> Beat:
+                 sample_rate: int, threads: int = 1, kept: KeptStems | None = None) -> Beat:
     """The beat under the song: the upload as it is, or ``style`` arranged on ``sections`` and played
     over the planning grid up to the final hit (``threads``, ``kept``: see ``generate_beat``)."""
     if backing.upload is not None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from scipy import signal
@@ -276,19 +276,29 @@ def stem_digest(instruments, sample_rate: int, duration: float) -> str:
     return "stem-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+class KeptStems(Protocol):
+    """Where played stems are kept between renders (``airap.kept.TakeStore.stems``)."""
+
+    def get(self, digest: str) -> np.ndarray | None: ...  # int16 stereo, or None
+
+    def put(self, digest: str, audio: np.ndarray) -> None: ...
+
+
 def play_stems(parts: dict[str, list], sample_rate: int, duration: float, threads: int = 1,
-               kept: MutableMapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+               kept: KeptStems | None = None) -> dict[str, np.ndarray]:
     """Each stem's instruments played through its own fresh FluidSynth (same notes, same audio),
-    ``threads`` stems at a time (FluidSynth frees the GIL). ``kept`` maps a stem's digest to what
-    FluidSynth played for it (int16 stereo, exact): a stem found there is not played again."""
+    ``threads`` stems at a time (FluidSynth frees the GIL). ``kept`` holds what FluidSynth played
+    for a stem's digest (int16 stereo, exact): a stem found there is not played again."""
 
     def play(instruments) -> np.ndarray:
-        digest = stem_digest(instruments, sample_rate, duration) if kept is not None else ""
-        if kept is not None and digest in kept:
-            return kept[digest].astype(np.float32) / 32768.0
+        if kept is None:
+            return render_midi(instruments, sample_rate, duration)
+        digest = stem_digest(instruments, sample_rate, duration)
+        found = kept.get(digest)
+        if found is not None:
+            return found.astype(np.float32) / 32768.0
         audio = render_midi(instruments, sample_rate, duration)
-        if kept is not None:
-            kept[digest] = np.round(audio * 32768.0).astype(np.int16)
+        kept.put(digest, np.round(audio * 32768.0).astype(np.int16))
         return audio
 
     names = list(parts)
@@ -401,7 +411,7 @@ def _lowpass(y: np.ndarray, t0: float, t1: float, sample_rate: int, cutoff: floa
 
 def generate_beat(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement | None = None, *, seed: int = 0,
                   sample_rate: int = 44100, threads: int = 1,
-                  kept: MutableMapping[str, np.ndarray] | None = None) -> Beat:
+                  kept: KeptStems | None = None) -> Beat:
     """Play ``arrangement`` of ``style`` on ``grid`` (the grid the vocals were planned on, its swing
     included) as three stems; the final hit, on the arrangement's end, rings out ``TAIL_SECONDS``.
     Without an arrangement: one verse over every bar of the grid. ``threads``: stems played at once;
