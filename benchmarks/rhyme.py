@@ -5,7 +5,8 @@
 - End rhymes: for every pair of lines in a verse, "these two line ends rhyme" (same scheme letter),
   predicted vs labelled: precision / recall / F1, per language, dev and held-out reported apart
   (every third verse is held out and never touched a rule; ``en_fresh.yaml`` is a second English
-  held-out set, written in session 7 before the near-vowel and coda-extension rules). Baseline in the same run: the previous
+  held-out set, written in session 7 before the near-vowel and coda-extension rules; ``en_fresh2.yaml`` a
+  third, written in session 10 before that session's slant rules). Baseline in the same run: the previous
   `/v1/analyze` rule (two lines rhyme when their last syllables' IPA rimes are equal).
 - Multisyllabic rhymes: labelled line pairs vs predicted pairs (two or more syllables matching).
 - Suggestions: for 100 held-out words (50 English, 50 Mandarin: the line ends of the held-out verses),
@@ -36,10 +37,9 @@ def load(lang: str) -> list[dict]:
     verses = yaml.safe_load((DATA / f"{lang}.yaml").read_text(encoding="utf-8"))
     for k, v in enumerate(verses):
         v["split"] = "heldout" if k % 3 == 2 else "dev"
-    fresh = DATA / f"{lang}_fresh.yaml"
-    if fresh.exists():
+    for fresh in sorted(DATA.glob(f"{lang}_fresh*.yaml")):  # en_fresh -> heldout_fresh, en_fresh2 -> heldout_fresh2
         for v in yaml.safe_load(fresh.read_text(encoding="utf-8")):
-            verses.append({**v, "split": "heldout_fresh"})
+            verses.append({**v, "split": "heldout" + fresh.stem[len(lang):]})
     for v in verses:
         v["scheme"] = v["scheme"].replace(" ", "")
     return verses
