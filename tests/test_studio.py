@@ -28,6 +28,16 @@ def test_pairs(a, b, kind):
     assert compare(ua, ub) == kind
 
 
+def test_family_rhymes_join_two_perfect_pairs_but_not_other_slant():
+    # pain/rain and name/game: one family (n / m, both nasals), heard as one rhyme
+    assert analyze_song(parse_lyrics("drop of rain\nall the pain\nmake the name\nfor the game")).scheme == "AAAA"
+    # out/about and down/town share only the vowel: an AABB verse keeps two letters
+    assert analyze_song(parse_lyrics("I made it out\nwhat it's about\nback in my town\nnever back down")).scheme == "AABB"
+    # "here" (IY R) and "clear" (IH R) are one vowel before r; "mic" is the microphone
+    assert analyze_song(parse_lyrics("keep the vision clear\nstanding right here")).scheme == "AA"
+    assert analyze_song(parse_lyrics("pass me the mic\nthis is my life")).scheme == "AA"
+
+
 def test_pinyin_finals():
     assert [zh_final(p) for p in ["xian1", "yu2", "shi4", "wei4", "you3", "wen2", "jun1", "er2"]] == \
         ["ian", "ü", "-i", "ui", "iu", "un", "ün", "er"]

@@ -76,3 +76,11 @@ def test_bad_lyrics_raise_clear_errors():
     for bad in ("", "   \n  ", "🔥🔥🔥", "\n".join(["yo"] * 20000)):
         with pytest.raises(InputError):
             parse_lyrics(bad)
+
+
+def test_letter_a_and_lyric_words():
+    plan = parse_lyrics("I had a plan A, plan B", "en").lines[0]
+    assert [s.phonemes for s in plan.syllables][2:4] == [("ə",), ("p", "l", "ˈæ", "n")]  # "a plan": the article
+    assert ("ˈA",) in [s.phonemes for s in plan.syllables]  # "A," the letter
+    assert parse_lyrics("A man", "en").lines[0].syllables[0].phonemes == ("ə",)
+    assert parse_lyrics("the mic", "en").lines[0].syllables[-1].phonemes == ("m", "ˈI", "k")

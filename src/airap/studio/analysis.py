@@ -10,7 +10,7 @@ from itertools import combinations
 from .. import catalog
 from ..errors import InputError
 from ..text.types import Line, Song, Syllable
-from .rhyme import WEAK_VOWELS, RhymeUnit, compare, en_unit, en_vowel, zh_unit
+from .rhyme import WEAK_VOWELS, RhymeUnit, compare, en_unit, en_vowel, family, zh_unit
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Words too common to count as internal rhymes ("I ... my ... why" is not a rhyme a writer placed).
@@ -203,8 +203,9 @@ def bars_needed(line: Line, tpl, bpm: float) -> int:
 
 def _letters(ends: list[_End | None]) -> tuple[list[str], list[str | None]]:
     """Rhyming line ends -> a letter per line (in order of first appearance) and how each line's end
-    rhymes. Perfect rhymes are joined first; a slant rhyme joins only a line that has no perfect
-    partner, so an AABB verse whose A and B share a vowel ('out' / 'down') keeps two letters."""
+    rhymes. Perfect rhymes are joined first, then family rhymes (a nasal for a nasal); any other
+    slant rhyme joins only a line that has no perfect partner, so an AABB verse whose A and B share a
+    vowel ('out' / 'down') keeps two letters."""
     parent = list(range(len(ends)))
 
     def root(i):
@@ -220,6 +221,10 @@ def _letters(ends: list[_End | None]) -> tuple[list[str], list[str | None]]:
         if kind == "perfect":
             parent[root(j)] = root(i)
             kinds[i] = kinds[j] = "perfect"
+    for (i, j), kind in pairs.items():  # a family rhyme joins even lines that have perfect partners
+        if kind == "slant" and family(ends[i].unit, ends[j].unit):
+            parent[root(j)] = root(i)
+            kinds[i], kinds[j] = kinds[i] or "slant", kinds[j] or "slant"
     for (i, j), kind in pairs.items():
         if kind == "slant" and (kinds[i] is None or kinds[j] is None):
             parent[root(j)] = root(i)

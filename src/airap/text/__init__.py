@@ -45,8 +45,9 @@ def analyze_line(text: str, lang: str = "auto", section: str = "verse", **line_f
         if has_han(chunk):
             words.extend(mandarin.words(chunk))
             continue
-        for token in re.findall(r"[A-Za-z][A-Za-z']*", chunk):
-            sylls = english.word_syllables(token)
+        for m in re.finditer(r"[A-Za-z][A-Za-z']*", chunk):
+            token = m.group()
+            sylls = english.word_syllables(token, english.is_letter_name(token, chunk[m.end():]))
             if sylls:
                 words.append(Word(text=token, lang="en", syllables=tuple(sylls)))
     if not words:

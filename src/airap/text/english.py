@@ -31,7 +31,17 @@ LEGAL_ONSETS = {
 ADLIBS = {"skrrt": "skɹˈɜɹt", "skrt": "skɹˈɜɹt", "brr": "bɹˈɜɹ", "brrr": "bɹˈɜɹ", "grr": "ɡɹˈɜɹ",
           "hmm": "hˈʌm", "mm": "mˈʌm", "mmm": "mˈʌm", "shh": "ʃˈʌ", "psst": "psˈʌst", "pow": "pˈW",
           "ayy": "ˈA", "aye": "ˈI", "yo": "jˈO", "uh": "ˈʌ", "huh": "hˈʌ"}
+# Lyric words whose first CMUdict pronunciation is the wrong sense for lyrics: "mic" is the
+# microphone (CMUdict: "Mick"); "tear(s)" in a verse are cried far more often than ripped.
+LYRIC_LEXICON = {"mic": "mˈIk", "mics": "mˈIks", "tear": "tˈɪɹ", "tears": "tˈɪɹz"}
+LETTER_A = "ˈA"  # the letter's name: "plan A", "from A to Z"
 _lock = threading.Lock()
+
+
+def is_letter_name(token: str, rest: str) -> bool:
+    """A capital "A" with no word after it in its phrase is the letter ("plan A", "A, B, C"), not
+    the article ("A man"). ``rest``: the text after the token."""
+    return token == "A" and not re.match(r"\s*[A-Za-z0-9]", rest)
 
 
 @functools.lru_cache(maxsize=1)
@@ -123,11 +133,15 @@ def syllabify(phonemes: list[str]) -> list[tuple[list[str], int]]:
     return out
 
 
-def word_phonemes(word: str) -> list[str]:
+def word_phonemes(word: str, letter: bool = False) -> list[str]:
     key = word.lower().strip("'")
     lex = _cmudict()
+    if letter:
+        return split_ipa(LETTER_A)
     if key in ADLIBS:
         return split_ipa(ADLIBS[key])
+    if key in LYRIC_LEXICON:
+        return split_ipa(LYRIC_LEXICON[key])
     if key in lex:
         return arpabet_to_ipa(lex[key])
     if key.endswith("in'") or key.endswith("in"):  # rap spelling: spittin' -> spitting
@@ -145,8 +159,9 @@ def word_phonemes(word: str) -> list[str]:
     return split_ipa(ps or "")
 
 
-def word_syllables(word: str) -> list[Syllable]:
-    phs = word_phonemes(word)
+def word_syllables(word: str, letter: bool = False) -> list[Syllable]:
+    """``letter``: read the word as a letter's name (see :func:`is_letter_name`)."""
+    phs = word_phonemes(word, letter)
     sylls = syllabify(phs)
     out = []
     chunks = _spell_chunks(word, len(sylls))
