@@ -9,6 +9,8 @@
   third, written in session 10 before that session's slant rules). Baseline in the same run: the previous
   `/v1/analyze` rule (two lines rhyme when their last syllables' IPA rimes are equal).
 - Multisyllabic rhymes: labelled line pairs vs predicted pairs (two or more syllables matching).
+- An independent Mandarin check: the regulated verse of 唐诗三百首 (Debian fortunes-zh), labelled by its
+  poets' rhyme positions (even lines rhyme; odd lines after the first do not).
 - Suggestions: for 100 held-out words (50 English, 50 Mandarin: the line ends of the held-out verses),
   the share of the top 20 that rhyme by the analysis's own comparison (pronounced again through the
   text front-end, not the index) and the share among the 50,000 most frequent words.
@@ -124,6 +126,62 @@ def suggestions(verses_by_lang: dict) -> dict:
     return out
 
 
+TANG300 = Path("/usr/share/games/fortunes/tang300")  # Debian fortunes-zh: 唐诗三百首 (public domain)
+
+
+def regulated_poems() -> list[list[str]]:
+    """The regulated verse (绝句, 律诗: 4 or 8 lines of 5 or 7 characters) of 唐诗三百首, one list of
+    lines per poem."""
+    import re
+
+    if not TANG300.exists():
+        return []
+    text = re.sub(r"\x1b\[[0-9;]*m", "", TANG300.read_text(encoding="utf-8", errors="ignore"))
+    poems = []
+    for block in text.split("\n%\n"):
+        body = "".join(block.strip().splitlines()[2:])  # title, author, then the poem
+        lines = [x for x in re.split(r"[，。？！；、]", body) if x]
+        if len(lines) in (4, 8) and len({len(x) for x in lines}) == 1 and len(lines[0]) in (5, 7) \
+                and all(re.fullmatch(r"[\u4e00-\u9fff]+", x) for x in lines):
+            poems.append(lines)
+    return poems
+
+
+def poets_labels() -> dict:
+    """An independent Mandarin check, labelled by the poets: in regulated verse every even line ends
+    on the poem's one rhyme, and the odd lines after the first do not rhyme (the first may or may
+    not, so its pairs are left out). Predicted on today's pronunciation (pypinyin), so rhymes that
+    Middle Chinese had and Mandarin lost count as misses: a floor for the analyser, not its ceiling."""
+    from airap.studio import analyze_song
+    from airap.text import parse_lyrics
+
+    from pypinyin import Style, pinyin
+
+    def level(ch: str) -> bool:  # 平声 in today's Mandarin: tones 1 and 2
+        return pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True)[0][0][-1:] in ("1", "2")
+
+    # 近体诗 rhymes on level tones; a poem whose even lines end on oblique tones is 古体 or a rhyme
+    # that today's tones no longer show: left out
+    poems = [p for p in regulated_poems() if all(level(x[-1]) for x in p[1::2])]
+    counts = {"shisan": [0, 0, 0], "xinyun": [0, 0, 0]}
+    misses = []
+    for lines in poems:
+        song = parse_lyrics("\n".join(lines), "zh")
+        for system, c in counts.items():
+            pred = [ln.scheme for ln in analyze_song(song, zh_classes=system).lines]
+            for i, j in combinations(range(1, len(lines)), 2):
+                if i % 2 == 0 and j % 2 == 0:
+                    continue  # two odd lines (1-based 3, 5, 7): no label either way in the form
+                truth = i % 2 == 1 and j % 2 == 1
+                guess = pred[i] == pred[j]
+                c[0] += truth and guess
+                c[1] += guess and not truth
+                c[2] += truth and not guess
+                if system == "shisan" and truth != guess and len(misses) < 12:
+                    misses.append(f"{'missed' if truth else 'false'}: {lines[i][-2:]} / {lines[j][-2:]}")
+    return {"poems": len(poems), **{system: prf(*c) for system, c in counts.items()}, "examples_wrong": misses}
+
+
 def speed(verses_by_lang: dict) -> dict:
     from airap.studio import analyze_song, suggest
     from airap.studio.suggest import en_index, zh_index
@@ -158,6 +216,7 @@ def main() -> None:
                                    for split in dict.fromkeys(v["split"] for v in vs)},
                                 "multi_pairs": sum(len(v["multi"]) for v in vs)} for lang, vs in verses.items()},
               "scores": {lang: score(vs, lang) for lang, vs in verses.items()},
+              "zh_poets_labels": poets_labels(),
               "suggestions": suggestions(verses), "speed": speed(verses)}
     print(json.dumps(result, indent=1, ensure_ascii=False))
 

@@ -171,9 +171,12 @@ def family(a: RhymeUnit, b: RhymeUnit) -> bool:
     """A family rhyme (Pattison): the same vowels, and where the tails differ a consonant of the same
     family (nasals; plosives; fricatives and affricates): 'pain' / 'name', 'passion' / 'cashing',
     'broken' / 'open'. Stronger than assonance: two perfect pairs of one family are heard as one rhyme.
+    In Mandarin, the same class (辙).
     (Nasals alone were tried first: dev lost 'broken' / 'hoping', so the three families.)"""
-    if not (a.lang == b.lang == "en") or a.key == b.key:
+    if a.key == b.key or a.lang != b.lang:
         return False
+    if a.lang == "zh":  # a 十三辙 / 中华新韵 class is one rhyme by definition: 闻 / 云, 城 / 情
+        return a.zh_class == b.zh_class
     x, y = a.key.split(), b.key.split()
     return len(x) == len(y) and all(p == q or FAMILY_OF.get(p, -1) == FAMILY_OF.get(q, -2) for p, q in zip(x, y))
 
