@@ -82,6 +82,7 @@ def main() -> None:
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
     from airap.waveform import SAMPLE_RATE, fast_synthesize, world_features, world_synthesize
+    from airap.waveform.fast import synthesize_parts
     from airap.waveform.refine import load_refiner, refine
     from student import pick_lines
     from voices import _dnsmos
@@ -105,7 +106,7 @@ def main() -> None:
 
     systems = {  # name -> (features from 24 kHz teacher audio, vocoder, its rate)
         "world_fast": (world_features, fast_synthesize, SAMPLE_RATE),
-        "world_refined": (world_features, lambda f: refine(fast_synthesize(f), f, refiner=refiner), SAMPLE_RATE),
+        "world_refined": (world_features, lambda f: refine(synthesize_parts(f), f, refiner=refiner), SAMPLE_RATE),
         "world_pyworld": (world_features, world_synthesize, SAMPLE_RATE),
         "hifigan_universal": (lambda y: mel(librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=HIFI_SR)), vocode, HIFI_SR),
         "mel_griffinlim": (lambda y: mel(librosa.resample(y, orig_sr=SAMPLE_RATE, target_sr=HIFI_SR)), griffinlim, HIFI_SR),

@@ -15,6 +15,8 @@ Pure functions on numpy arrays, sample rate explicit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .world import FFT_SIZE, HOP_SECONDS, N_MGC, SAMPLE_RATE, _pw
@@ -71,12 +73,27 @@ def _istft(spectrum: np.ndarray, n_fft: int, hop: int, n_samples: int, window: n
 
 def fast_synthesize(feats: np.ndarray, sr: int = SAMPLE_RATE, f0_scale: float = 1.0, seed: int = 0) -> np.ndarray:
     """[frames, FEATURE_DIM] WORLD features (12.5 ms hop) -> float32 audio, in a few ms per second."""
+    parts = synthesize_parts(feats, sr, f0_scale, seed)
+    return parts.periodic + parts.noise if parts.periodic.size else parts.periodic
+
+
+@dataclass(frozen=True)
+class SourceFilterParts:
+    """The two halves of our synthesis, whose sum is the voice: the filtered pulse train and the
+    filtered noise (the refiner re-weighs them per frequency)."""
+
+    periodic: np.ndarray
+    noise: np.ndarray
+
+
+def synthesize_parts(feats: np.ndarray, sr: int = SAMPLE_RATE, f0_scale: float = 1.0, seed: int = 0) -> SourceFilterParts:
+    """:func:`fast_synthesize`, its periodic and noise parts apart."""
     pw = _pw()
     feats = np.asarray(feats, dtype=np.float64)
     hop = int(round(HOP_SECONDS * sr))
     n_frames = len(feats)
     if n_frames == 0:
-        return np.zeros(0, dtype=np.float32)
+        return SourceFilterParts(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32))
     n_samples = n_frames * hop
     frame_times = np.arange(n_frames) * hop
     samples = np.arange(n_samples)
@@ -92,6 +109,7 @@ def fast_synthesize(feats: np.ndarray, sr: int = SAMPLE_RATE, f0_scale: float = 
     # frequency, so its phase contribution is negligible)
     envelope = minimum_phase(0.5 * np.log(np.maximum(sp, 1e-16)), FFT_SIZE)
     window = np.hanning(FFT_SIZE + 1)[:-1].astype(np.float32)  # periodic Hann
-    spectrum = envelope * (_stft(periodic, FFT_SIZE, hop, n_frames, window) * np.sqrt(1.0 - ap)
-                           + _stft(noise, FFT_SIZE, hop, n_frames, window) * np.sqrt(ap))
-    return (_istft(spectrum, FFT_SIZE, hop, n_samples, window) * LEVEL).astype(np.float32)
+    voice = envelope * _stft(periodic, FFT_SIZE, hop, n_frames, window) * np.sqrt(1.0 - ap)
+    breath = envelope * _stft(noise, FFT_SIZE, hop, n_frames, window) * np.sqrt(ap)
+    return SourceFilterParts((_istft(voice, FFT_SIZE, hop, n_samples, window) * LEVEL).astype(np.float32),
+                             (_istft(breath, FFT_SIZE, hop, n_samples, window) * LEVEL).astype(np.float32))

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...align import Alignment, AlignmentHealth, check_health, durations_from_attention, from_durations
 from ...text import Line
-from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize
+from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize, waveform_id
 from ..base import PitchPlan, SungLine
 from ..pitch import planned_f0
 from ..tokens import (
@@ -70,7 +70,7 @@ class TacotronEngine:
     def __init__(self, threads: int = 1, weights: Path | None = None):
         self.net = TacotronModel(weights, threads)
         self._vocab = load_vocab()
-        self.fingerprint = f"{self.name}:{self.net.digest}"
+        self.fingerprint = f"{self.name}:{self.net.digest}:{waveform_id()}"
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()  # guards the small inference cache (engines are shared by threads)
 
@@ -178,7 +178,7 @@ class FastSpeechEngine:
     def __init__(self, threads: int = 1, weights: Path | None = None):
         self.net = TacotronModel(weights, threads, kind="fastspeech")
         self._vocab = load_vocab()
-        self.fingerprint = f"{self.name}:{self.net.digest}"
+        self.fingerprint = f"{self.name}:{self.net.digest}:{waveform_id()}"
 
     def voices(self) -> list[str]:
         return list(self.net.voices)
