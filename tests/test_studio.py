@@ -36,6 +36,8 @@ def test_family_rhymes_join_two_perfect_pairs_but_not_other_slant():
     # "here" (IY R) and "clear" (IH R) are one vowel before r; "mic" is the microphone
     assert analyze_song(parse_lyrics("keep the vision clear\nstanding right here")).scheme == "AA"
     assert analyze_song(parse_lyrics("pass me the mic\nthis is my life")).scheme == "AA"
+    plan = analyze_song(parse_lyrics("I had a plan A\nit is a brand new day"))
+    assert plan.scheme == "AA" and plan.lines[0].rhyme == "-a" and plan.lines[0].end_rhyme == "perfect"
     # 闻/芬 (-en) and 云/君 (-ün): two perfect pairs, one 十三辙 class (人辰): one rhyme
     assert analyze_song(parse_lyrics("日下闻\n出松云\n圣事君\n揖清芬"), zh_classes="shisan").scheme == "AAAA"
 

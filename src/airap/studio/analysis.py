@@ -86,7 +86,8 @@ def line_end(line: Line, system: str) -> _End | None:
     if last.lang == "en":
         text, sylls = last.text, last.syllables
         before = line.words[-2] if len(line.words) > 1 else None
-        if before is not None and before.lang == "en" and last.text.lower() in TRAILING_WORDS:
+        spelled = [ph for syl in last.syllables for ph in syl.phonemes] == ["ˈA"]  # the letter: "plan A"
+        if before is not None and before.lang == "en" and last.text.lower() in TRAILING_WORDS and not spelled:
             # 'win it' / 'minute': a short pronoun after the rhyme word belongs to the rhyme
             text, sylls = f"{before.text} {last.text}", before.syllables + tuple(
                 Syllable(s.text, s.phonemes, s.vowel_index, s.lang, 0, s.tone, s.rhyme) for s in last.syllables)
