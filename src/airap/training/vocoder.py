@@ -8,6 +8,10 @@ Only shards that kept the teacher's audio are used. Every tenth of them (index %
 is the validation split: its loss is reported, it never trains. The waveform benchmark measures on
 held-out lines the corpus never read (``benchmarks/vocoders.py``).
 
+With ``--student RUN/export/fastspeech.pt`` it learns on that model's features instead (on the
+teacher's durations and F0), so it also undoes the student's smoothing; ``--init`` starts it from a
+copy-synthesis run.
+
 Loss: multi-resolution STFT (spectral convergence + log-magnitude L1 at three window lengths) on
 the refined waveform after the iSTFT, so the gain is judged on what a listener gets, not on frames
 that overlap-add would smear.
@@ -74,8 +78,19 @@ class Clip:
     feats: np.ndarray  # [frames, FEATURE_DIM]
 
 
-def load_clips(corpus: Path, split: str, min_frames: int) -> list[Clip]:
-    """Utterances with audio of the ``train`` or ``valid`` split, each synthesised once here."""
+def student_features(student, utt) -> np.ndarray:
+    """The student's features for an utterance on the teacher's own durations (ground-truth aligned),
+    with the teacher's F0 and voicing: what the student makes of the envelope, on the teacher's time
+    line, so the refiner learns to undo the student's smoothing as well as our synthesis's."""
+    feats, _ = student.infer_durations(list(utt["ids"]), utt["speaker"], 2 * np.asarray(utt["frames"]))
+    feats = feats[: len(utt["feats"])].astype(np.float32)
+    feats[:, :2] = utt["feats"][: len(feats), :2]
+    return feats
+
+
+def load_clips(corpus: Path, split: str, min_frames: int, student=None) -> list[Clip]:
+    """Utterances with audio of the ``train`` or ``valid`` split, each synthesised once here (from the
+    student's features when one is given, else from the teacher's)."""
     clips = []
     for path in sorted(Path(corpus).glob("shard_*.npz")):
         index = int(path.stem.split("_")[1])
@@ -85,7 +100,7 @@ def load_clips(corpus: Path, split: str, min_frames: int) -> list[Clip]:
         if audio is None:
             continue
         for utt, teacher in zip(load_shard(path), audio):
-            feats = utt["feats"]
+            feats = utt["feats"] if student is None else student_features(student, utt)
             n = min(len(feats) * HOP, len(teacher))
             if n // HOP < min_frames + 1:
                 continue
@@ -143,14 +158,22 @@ def refined(torch, net, batch: Batch, mean, std, window):
 
 
 def train(corpus: Path, out: Path, minutes: float, tcfg: VocoderTrainConfig = VocoderTrainConfig(),
-          cfg: RefinerConfig = RefinerConfig()) -> None:
+          cfg: RefinerConfig = RefinerConfig(), student: Path | None = None, init: Path | None = None) -> None:
+    """Train (or resume from ``out/last.pt``) for ``minutes``. ``student``: learn on that acoustic
+    model's features (fastspeech weights) instead of the teacher's; ``init``: start from another
+    run's weights and input statistics."""
     import torch
 
     torch.set_num_threads(tcfg.threads)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    train_clips = load_clips(corpus, "train", tcfg.segment_frames)
-    valid_clips = load_clips(corpus, "valid", tcfg.segment_frames)
+    net_student = None
+    if student is not None:
+        from ..acoustic.tacotron.checkpoint import TacotronModel
+
+        net_student = TacotronModel(student, tcfg.threads, kind="fastspeech")
+    train_clips = load_clips(corpus, "train", tcfg.segment_frames, net_student)
+    valid_clips = load_clips(corpus, "valid", tcfg.segment_frames, net_student)
     hours = sum(len(c.periodic) for c in train_clips) / SAMPLE_RATE / 3600
     print(f"{len(train_clips)} training clips ({hours:.2f} h), {len(valid_clips)} validation clips, "
           f"loaded in {time.time() - t0:.0f} s", flush=True)
@@ -166,6 +189,12 @@ def train(corpus: Path, out: Path, minutes: float, tcfg: VocoderTrainConfig = Vo
         rng = random.Random()
         rng.setstate(state["rng"])
         print(f"resumed at step {step}", flush=True)
+    elif init is not None:
+        state = torch.load(init, map_location="cpu", weights_only=False)
+        net.load_state_dict({k: v.float() for k, v in state["model"].items()})
+        step, history, rng = 0, [{"init": str(init), "init_step": state["step"]}], random.Random(tcfg.seed)
+        mean, std = state["mean"], state["std"]
+        print(f"started from {init} (step {state['step']})", flush=True)
     else:
         step, history, rng = 0, [], random.Random(tcfg.seed)
         mean, std = input_stats(train_clips, torch, window)
@@ -229,12 +258,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--student", type=Path, default=None, help="learn on this fastspeech model's features")
+    ap.add_argument("--init", type=Path, default=None, help="start from this run's last.pt")
     ap.add_argument("--export", action="store_true", help="write the run's weights to src/airap/models/refiner.pt")
     a = ap.parse_args()
     if a.export:
         print(export(a.out, a.corpus))
         return
-    train(a.corpus, a.out, a.minutes, VocoderTrainConfig(threads=a.threads))
+    train(a.corpus, a.out, a.minutes, VocoderTrainConfig(threads=a.threads), student=a.student, init=a.init)
 
 
 if __name__ == "__main__":
