@@ -1,8 +1,9 @@
 """Train the forced aligner on the teacher corpus (one readable loop, resumable).
 
-Data: every corpus utterance is turned back into audio by our WORLD synthesis; half of them also go
-through the render's vocal chain (high-pass, compression, reverb), since finished vocals.wav stems
-carry it. Labels: the teacher's symbol of each 5 ms frame, from its durations, moved earlier by its
+Data: where a shard kept the teacher's own audio (corpus recipe cast-1), half of its utterances are
+that audio, so the judge learns the sound of Kokoro's renders; the rest are turned back into audio
+by our synthesis, as our own engines sound. Half of all of them also go through the render's vocal
+chain (high-pass, compression, reverb), since finished vocals.wav stems carry it. Labels: the teacher's symbol of each 5 ms frame, from its durations, moved earlier by its
 acoustic lead. Two shards are held out to measure the aligner itself.
 
     .venv/bin/python -m airap.audit.train --corpus /work/corpus --out runs/aligner --minutes 20
@@ -24,7 +25,10 @@ import numpy as np
 from .aligner import HOP_SECONDS, SAMPLE_RATE, AlignerConfig, build_net, forced_align, log_mel
 
 TEACHER_FRAME = 0.025
-HELDOUT_SHARDS = ("shard_00015.npz", "shard_en_00033.npz")
+# held out to measure the judge itself: one shard of the first corpus, one of cast-1 without and
+# one with the teacher's audio (names that a corpus lacks are simply absent)
+HELDOUT_SHARDS = ("shard_00015.npz", "shard_en_00033.npz", "shard_00099.npz")
+TEACHER_AUDIO_SHARE = 0.5  # of the utterances of a shard that kept the teacher's audio
 VOWEL_SYMBOLS = "aeiouyɑɐɒæɔəɚɛɜɨɪɯøœʊʌɤᵻAIOWYˈˌ"  # vowels, diphthong letters, and the stress marks before them
 
 
@@ -37,7 +41,7 @@ def frame_labels(ids: np.ndarray, frames: np.ndarray, n: int, lead: float) -> np
 
 def prepare(corpus: Path, cache: Path, lead: float, log=print) -> None:
     """Corpus shards -> cached (log-mel, labels) per shard; resumable (one file per shard)."""
-    from ..corpus import load_shard
+    from ..corpus import load_audio, load_shard
     from ..mix.chain import vocal_chain
     from ..waveform import synthesize
 
@@ -49,8 +53,12 @@ def prepare(corpus: Path, cache: Path, lead: float, log=print) -> None:
             continue
         rng = np.random.default_rng(zlib.crc32(path.name.encode()))
         mels, labels, ids_all, frames_all = [], [], [], []
+        audio = load_audio(path)
         for k, utt in enumerate(load_shard(path)):
-            y = synthesize(utt["feats"], SAMPLE_RATE, seed=k)
+            if audio is not None and rng.random() < TEACHER_AUDIO_SHARE:
+                y = audio[k].astype(np.float32) / 32768.0
+            else:
+                y = synthesize(utt["feats"], SAMPLE_RATE, seed=k)
             if rng.random() < 0.5:
                 y = vocal_chain(y, SAMPLE_RATE)
             y = y * 10 ** (rng.uniform(-20, 0) / 20)
