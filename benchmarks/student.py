@@ -51,21 +51,26 @@ def pick_lines(path: Path, n: int) -> list[tuple[str, str]]:
     return [("en", t) for t in lines[:half:step_en][: n // 2]] + [("zh", t) for t in lines[half::step_zh][: n // 2]]
 
 
-def measure(weights: Path, picked, teacher, encoder) -> dict:
+def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = None) -> dict:
+    """``vocoders``: name -> function(WORLD features) -> audio, each a "student" system of its own
+    (default: our synthesis without the refiner, under the name "student")."""
     from airap import catalog
     from airap.acoustic.tacotron.checkpoint import TacotronModel
     from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
-    from airap.waveform import synthesize
+    from airap.waveform import fast_synthesize
     from voices import _dnsmos, _embed
+
+    vocoders = vocoders or {"student": fast_synthesize}
+    systems = ("teacher", *vocoders)
 
     net = TacotronModel(weights, kind="fastspeech")
     vocab = load_vocab()
     speaks = {lang: [v for v in net.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
-    scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in ("teacher", "student")}
-    audio = {"teacher": [], "student": []}
-    sims, examples = [], []
+    scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in systems}
+    audio = {s: [] for s in systems}
+    sims, examples = {s: [] for s in vocoders}, []
     for i, (lang, text) in enumerate(picked):
         line, _ = analyze_line(text, lang)
         if line is None:
@@ -74,7 +79,7 @@ def measure(weights: Path, picked, teacher, encoder) -> dict:
         ids, _ = line_tokens(line, vocab)
         read = teacher.teacher_read(line, voice)
         feats, _ = net.infer_durations(ids, net.speaker(voice))
-        pair = {"teacher": read.audio, "student": synthesize(feats)}
+        pair = {"teacher": read.audio, **{name: vocode(feats) for name, vocode in vocoders.items()}}
         norm = _norm_en if lang == "en" else _norm_zh
         row = {"text": text, "voice": voice}
         for name, y in pair.items():
@@ -83,18 +88,23 @@ def measure(weights: Path, picked, teacher, encoder) -> dict:
             scores[name][lang]["hyp"].extend(norm(heard))
             audio[name].append(y)
             row[name] = heard.strip()
-        sims.append(float(np.dot(_embed(encoder, pair["student"], 24000), _embed(encoder, pair["teacher"], 24000))))
+        heard_teacher = _embed(encoder, pair["teacher"], 24000)
+        for name in vocoders:
+            sims[name].append(float(np.dot(_embed(encoder, pair[name], 24000), heard_teacher)))
         if i % 20 == 0:
             examples.append(row)
-    out = {"weights": str(weights), "voices": len(net.voices), "lines": len(sims)}
-    for name in ("teacher", "student"):
+    out = {"weights": str(weights), "voices": len(net.voices), "lines": len(next(iter(sims.values())))}
+    for name in systems:
         en, zh = scores[name]["en"], scores[name]["zh"]
         joined = np.concatenate([np.concatenate([y, np.zeros(6000, np.float32)]) for y in audio[name]])
         out[name] = {"wer_en": round(error_rate(en["ref"], en["hyp"]), 4), "cer_zh": round(error_rate(zh["ref"], zh["hyp"]), 4),
                      **{k: v for k, v in _dnsmos(joined, 24000).items() if k in ("sig", "p808")}}
-    out["ratio_en"] = round(out["student"]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
-    out["ratio_zh"] = round(out["student"]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
-    out["speaker_similarity_to_teacher"] = {"mean": round(float(np.mean(sims)), 3), "min": round(float(np.min(sims)), 3)}
+    for name in vocoders:
+        suffix = "" if name == "student" else "_" + name.removeprefix("student_")
+        out["ratio_en" + suffix] = round(out[name]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
+        out["ratio_zh" + suffix] = round(out[name]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
+        out["speaker_similarity_to_teacher" + suffix] = {"mean": round(float(np.mean(sims[name])), 3),
+                                                         "min": round(float(np.min(sims[name])), 3)}
     out["examples"] = examples
     return out
 
@@ -131,6 +141,19 @@ def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int 
     return out
 
 
+def candidate_vocoders(refiner: str | None) -> dict:
+    """The waveform stages a candidate is measured with: our synthesis as it ships, and with the
+    refiner weights given (``--refiner``)."""
+    from airap.waveform import fast_synthesize, synthesize_parts
+    from airap.waveform.refine import load_refiner, refine
+
+    out = {"student": fast_synthesize}
+    if refiner:
+        loaded = load_refiner(Path(refiner))
+        out["student_refined"] = lambda feats: refine(synthesize_parts(feats), feats, refiner=loaded)
+    return out
+
+
 def main() -> None:
     from resemblyzer import VoiceEncoder
 
@@ -145,12 +168,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--out", default=str(HERE / "results_student.json"))
     ap.add_argument("--rapped", action="store_true", help="also rap the lines through the render path")
+    ap.add_argument("--refiner", default=None,
+                    help="refiner weights: the candidate is also measured with them (\"student_refined\")")
     a = ap.parse_args()
     picked = pick_lines(Path(a.heldout), a.n) if a.heldout else lyric_lines(a.n)
     teacher, encoder = load_engine("kokoro"), VoiceEncoder("cpu", verbose=False)
     report = {"lines_per_model": len(picked),
               "shipped": measure(default_weights("fastspeech"), picked, teacher, encoder),
-              "candidate": measure(Path(a.student), picked, teacher, encoder)}
+              "candidate": measure(Path(a.student), picked, teacher, encoder, candidate_vocoders(a.refiner))}
     if a.rapped:
         from airap import catalog
         from airap.render import Renderer
@@ -161,6 +186,14 @@ def main() -> None:
         kokoro.voices = kokoro.voices + tuple(catalog.MODEL_SPEAKERS)
         report["rapped"] = {"shipped": measure_rapped(default_weights("fastspeech"), picked, kokoro),
                             "candidate": measure_rapped(Path(a.student), picked, kokoro)}
+        if a.refiner:
+            import airap.acoustic.tacotron.engine as own
+
+            plain, own.synthesize = own.synthesize, candidate_vocoders(a.refiner)["student_refined"]
+            try:
+                report["rapped"]["candidate_refined"] = measure_rapped(Path(a.student), picked, kokoro)
+            finally:
+                own.synthesize = plain
     Path(a.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
