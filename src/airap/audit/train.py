@@ -130,7 +130,9 @@ def boundary_errors(net, cfg: AlignerConfig, log_prior: np.ndarray, utts: list[d
 
 
 def train(cache: Path, out: Path, cfg: AlignerConfig, minutes: float, batch: int = 16, length: int = 600,
-          lr: float = 2e-3, log=print) -> dict:
+          lr: float = 2e-3, log=print, init: Path | None = None) -> dict:
+    """Train (or resume from ``out/last.pt``) for ``minutes``; ``init``: start from shipped weights
+    (e.g. ``models/aligner.pt``) instead of from scratch."""
     import torch
 
     utts, held = load_cache(cache, heldout=False), load_cache(cache, heldout=True)
@@ -147,6 +149,10 @@ def train(cache: Path, out: Path, cfg: AlignerConfig, minutes: float, batch: int
         step = blob["step"]
         rng.setstate(blob["rng"])
         log(f"resumed at step {step}")
+    elif init is not None:
+        blob = torch.load(init, map_location="cpu", weights_only=False)
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["model"].items()})
+        log(f"started from {init} ({blob.get('step')} steps)")
     out.mkdir(parents=True, exist_ok=True)
     log(f"{len(utts)} training / {len(held)} held-out utterances, "
         f"{sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
@@ -208,6 +214,7 @@ def main():
     ap.add_argument("--out", default="runs/aligner")
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--init", default=None, help="start from these weights (e.g. src/airap/models/aligner.pt)")
     ap.add_argument("--export", default=None, help="write fp16 weights here after training")
     a = ap.parse_args()
     cfg = AlignerConfig()
@@ -217,7 +224,7 @@ def main():
     prepare(Path(a.corpus), cache, cfg.label_lead, log)
     if a.prepare_only:
         return
-    train(cache, out, cfg, a.minutes, log=log)
+    train(cache, out, cfg, a.minutes, log=log, init=Path(a.init) if a.init else None)
     if a.export:
         export(out / "last.pt", Path(a.export), Path(a.corpus))
 
