@@ -50,7 +50,7 @@ def _refiner_file(path, scale=0.0):
     cfg = RefinerConfig(dim=16, blocks=1)
     net = build_network(cfg)
     with torch.no_grad():
-        net.out.bias[:N_BINS] = scale  # the periodic part's gain: e^scale; the noise part unchanged
+        net.out.bias[: cfg.bands] = scale  # the periodic part's gain: e^scale in every band; the noise part unchanged
     dim = 2 * N_BINS + 45
     torch.save({"model": net.state_dict(), "mean": np.zeros(dim, np.float32), "std": np.ones(dim, np.float32),
                 "config": config_dict(cfg)}, path)

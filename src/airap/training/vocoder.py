@@ -12,14 +12,15 @@ With ``--student RUN/export/fastspeech.pt`` it learns on that model's features i
 teacher's durations and F0), so it also undoes the student's smoothing; ``--init`` starts it from a
 copy-synthesis run.
 
-Loss: multi-resolution STFT (spectral convergence + log-magnitude L1 at three window lengths) on
-the refined waveform after the iSTFT, so the gain is judged on what a listener gets, not on frames
-that overlap-add would smear.
+Loss: multi-resolution log-mel L1 (plus spectral convergence) on the refined waveform after the
+iSTFT, so the gain is judged on what a listener gets, not on frames that overlap-add would smear,
+and on band energies, the part of the magnitude that matters (see ``waveform/refine.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import random
@@ -45,7 +46,7 @@ from ..waveform.world import FEATURE_DIM, HOP_SECONDS, SAMPLE_RATE
 
 HOP = int(round(HOP_SECONDS * SAMPLE_RATE))
 VALID_SHARD = 9  # shard index % 10: the validation split
-RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))  # (window, hop) of the loss's STFTs
+RESOLUTIONS = ((512, 128, 40), (1024, 256, 80), (2048, 512, 128))  # (window, hop, mel bands) of the loss
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
@@ -140,14 +141,26 @@ def make_batch(clips: list[Clip], cfg: VocoderTrainConfig, rng: random.Random, t
                  torch.from_numpy(np.stack(teacher)), torch.from_numpy(np.stack(feats).astype(np.float32)))
 
 
+@functools.cache
+def _mel(win: int, bands: int):
+    import librosa
+    import torch
+
+    return torch.from_numpy(librosa.filters.mel(sr=SAMPLE_RATE, n_fft=win, n_mels=bands, fmin=0.0,
+                                                fmax=SAMPLE_RATE / 2).astype(np.float32))
+
+
 def stft_loss(torch, y, target):
-    """Multi-resolution STFT loss: spectral convergence + log-magnitude L1, averaged."""
+    """Multi-resolution loss: spectral convergence + log-mel L1, averaged over the resolutions."""
     total = 0.0
-    for win, hop in RESOLUTIONS:
+    for win, hop, bands in RESOLUTIONS:
         w = torch.hann_window(win)
-        a = torch.stft(y, win, hop, window=w, return_complex=True).abs().clamp_min(1e-5)
-        b = torch.stft(target, win, hop, window=w, return_complex=True).abs().clamp_min(1e-5)
-        total = total + torch.linalg.norm(b - a) / torch.linalg.norm(b) + (a.log() - b.log()).abs().mean()
+        a = torch.stft(y, win, hop, window=w, return_complex=True).abs()
+        b = torch.stft(target, win, hop, window=w, return_complex=True).abs()
+        mel = _mel(win, bands)
+        la = torch.log(torch.matmul(mel, a).clamp_min(1e-5))
+        lb = torch.log(torch.matmul(mel, b).clamp_min(1e-5))
+        total = total + torch.linalg.norm(b - a) / torch.linalg.norm(b) + (la - lb).abs().mean()
     return total / len(RESOLUTIONS)
 
 
