@@ -169,12 +169,12 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results_student.json"))
     ap.add_argument("--rapped", action="store_true", help="also rap the lines through the render path")
     ap.add_argument("--refiner", default=None,
-                    help="refiner weights: the candidate is also measured with them (\"student_refined\")")
+                    help="refiner weights: both students are also measured with them (\"student_refined\")")
     a = ap.parse_args()
     picked = pick_lines(Path(a.heldout), a.n) if a.heldout else lyric_lines(a.n)
     teacher, encoder = load_engine("kokoro"), VoiceEncoder("cpu", verbose=False)
     report = {"lines_per_model": len(picked),
-              "shipped": measure(default_weights("fastspeech"), picked, teacher, encoder),
+              "shipped": measure(default_weights("fastspeech"), picked, teacher, encoder, candidate_vocoders(a.refiner)),
               "candidate": measure(Path(a.student), picked, teacher, encoder, candidate_vocoders(a.refiner))}
     if a.rapped:
         from airap import catalog
