@@ -6,7 +6,7 @@ voicing, 40 coded envelope coefficients, 3 band aperiodicities at a 12.5 ms hop)
 (pyworld's own synthesis), :func:`fast_synthesize` (ours, unrefined) and :func:`griffinlim_from_logspec`
 are the baselines the benchmarks compare against.
 
-May import: nothing else from airap (the refiner's set-up errors come from ``errors``).
+May import: ``errors`` and ``weights`` (the refiner's set-up checks), nothing else from airap.
 """
 
 from __future__ import annotations

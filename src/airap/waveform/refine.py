@@ -148,8 +148,8 @@ _load_lock = threading.Lock()
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> LoadedRefiner:
-    from ..acoustic.tacotron.checkpoint import RESTORE, check_weights
     from ..errors import SetupError
+    from ..weights import RESTORE, check_weights
 
     torch = _torch()
     digest = check_weights(Path(path))[:16]
