@@ -1,7 +1,7 @@
 """Issue 14, a performance: sung hooks on their notes, their intelligibility, and accents on the beat.
 Real renders of the sheets in benchmarks/data/delivery (a rapped verse and a sung hook: one line on
 given notes, one on a composed melody), English and Mandarin, with each engine that sings. ``dev_*``
-sheets were listened to while the composer and the pitch rules were written; ``heldout_*`` were not.
+sheets were listened to while the composer and the pitch rules were written; ``heldout_*`` were not; ``fresh_*`` were written in session 11 before its changes and run only after them.
 
 Measured on the files only (vocals.wav and the grid and notes in timings.json):
 - pitch: pyin F0 over each sung syllable's steady part (30-80 % of the way from its vowel onset to the
@@ -31,7 +31,7 @@ import yaml
 warnings.filterwarnings("ignore")
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "delivery"
-SHEETS = ("dev_en", "dev_zh", "heldout_en", "heldout_zh")
+SHEETS = ("dev_en", "dev_zh", "heldout_en", "heldout_zh", "fresh_en", "fresh_zh")
 ON_BEAT_S = 0.04
 WINDOW_S = 0.08
 ANALYSIS_SR = 16000
@@ -125,13 +125,16 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--engines", default="kokoro,fast")
+    ap.add_argument("--sheets", default=",".join(SHEETS), help="which sheets of benchmarks/data/delivery")
+    ap.add_argument("--keep", help="keep the renders in this folder (else a temporary one)")
     ap.add_argument("--out", default=str(HERE / "results_performance.json"))
     a = ap.parse_args()
     report: dict = {"command": " ".join(["benchmarks/performance.py"] + sys.argv[1:]), "renders": {}}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = a.keep or scratch
         for engine in a.engines.split(","):
             renderer = Renderer(engine)
-            for name in SHEETS:
+            for name in a.sheets.split(","):
                 sheet = (DATA / f"{name}.yaml").read_text(encoding="utf-8")
                 out = {}
                 for variant, lyrics, accents in (("sung", sheet, True), ("rapped_hook", rapped(sheet), True),

@@ -139,6 +139,63 @@ def test_accents_make_the_hit_syllables_louder_and_keep_their_places():
     assert abs(float(np.sqrt(np.mean(out.audio ** 2))) / float(np.sqrt(np.mean(sung.audio ** 2))) - 1) < 0.4
 
 
+def test_a_sections_sung_lines_keep_one_register():
+    # alone, the low line would move two octaves and the others one: the hook would fold its
+    # written octave away; moved together, the melody keeps its shape across the lines
+    sheet = """sections:
+  - name: hook
+    sing: true
+    lines:
+      - {text: "Keep it moving never stop", notes: "E4 E4 G4 E4 D4 C4 D4"}
+      - {text: "Keep it moving never stop", notes: "E3 E3 G3 E3 D3 C3 D3"}
+      - {text: "Keep it moving never stop", notes: "E4 E4 G4 E4 D4 C4 D4"}
+"""
+    res = Renderer(FakeEngine()).render(RenderRequest(lyrics=sheet, bpm=90))
+    first = [ln.words[0].syllables[0].note for ln in res.track.lines]
+    assert first[0] == first[2] == first[1] + 12
+    assert len({w for w in res.track.warnings if "moved" in w}) == 1  # one move, +12, for every line
+
+
+def test_an_accent_is_heard_against_the_line_not_against_the_syllable_itself():
+    from airap.acoustic.pitch import against_line
+
+    # semitones of five syllables (one unread): the line's median is -0.5; the second sits 1.5 under it
+    lifts = against_line(np.array([0.0, -2.0, 1.0, -1.0, np.nan]), [2.0, 2.0, 0.0, 0.0, 2.0])
+    assert lifts == [2.0, 3.5, 0.0, 0.0, 2.0]  # a low accented syllable catches up, the rest as asked
+    assert against_line(np.array([0.0, -12.0, 0.0]), [0.0, 2.0, 0.0]) == [0.0, 4.0, 0.0]  # catch-up capped
+
+
+def test_a_quiet_syllable_on_the_beat_is_lifted_over_the_lines_level():
+    import librosa
+
+    from airap.acoustic.pitch import accent_line
+
+    sung, _ = _voiced_line("keep it moving never stop", f0=150.0)
+    a, b = sung.alignment.syllables[2].start, sung.alignment.syllables[3].start
+    quiet = sung.audio.copy()
+    quiet[int(a * 24000):int(b * 24000)] *= 0.7  # the syllable on the beat read 3 dB under the others
+    out = accent_line(SungLine(quiet, 24000, sung.alignment), (0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0))
+    rms = librosa.feature.rms(y=out.audio, frame_length=1024, hop_length=120)[0]
+    t = librosa.times_like(rms, sr=24000, hop_length=120)
+    level = [20 * np.log10(np.median(rms[(t > s.vowel_onset + 0.08) & (t < s.end - 0.05)]) + 1e-9)
+             for s in sung.alignment.syllables]
+    assert level[2] - np.median(np.delete(level, 2)) > 4.0
+
+
+def test_mandarin_lines_are_accented_by_lifting_whole_tones():
+    from airap.acoustic.pitch import lift_curve
+    from airap.flow.accents import line_accents
+
+    line, _ = analyze_line("我每天都在努力工作", "zh")
+    grid = BeatGrid.regular(90.0, 8)
+    plan = plan_line(line, FakeEngine().natural_timing(line, "xi"), grid, 0, get_flow("straight"))
+    strengths = line_accents(line, plan, get_flow("straight")).strengths
+    assert any(strengths) and not all(strengths)
+    falling = np.linspace(220.0, 160.0, 40)  # a fourth tone over 0.2 s
+    lifted = lift_curve(falling, 0.005, [(0.0, 1.0, 2.0)])
+    assert np.allclose(np.diff(np.log2(lifted[10:-10])), np.diff(np.log2(falling[10:-10])))  # its shape kept
+
+
 def test_a_midi_melody_beside_the_sheet_is_shared_over_the_sections_lines(tmp_path):
     import pretty_midi
 

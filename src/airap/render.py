@@ -55,6 +55,7 @@ from .mix.vocals import lead_span, resample
 from .request import RenderRequest, RenderSettings, check_request, resolve, song_lang
 from .studio import rhyme_placement
 from .text import analyze_line, parse_lyrics
+from .text.notes import HIGHEST, LOWEST
 
 SAMPLE_RATE = 44100
 RING_OUT = 0.5  # s a generated track runs past the last sung syllable at least
@@ -215,6 +216,7 @@ class Renderer:
                          lambda done: clock.start("vocals", 0.35 + 0.5 * min(1.0, done / len(jobs))))
         sung_lines, clips = sung[:len(jobs)], {word: clip for (word, _), clip in zip(shouts, sung[len(jobs):])
                                                if clip is not None}
+        sung_lines = self._one_register(store, jobs, sung_lines, settings.accents)
         clock.lap("acoustic_sing")
         placed = self._place(song.lines, plan, settings, sung_lines)
         clock.lap("place")
@@ -257,9 +259,35 @@ class Renderer:
                 on_done(len(out))
         return out
 
+    def _one_register(self, store: TakeStore | None, jobs: list, sung_lines: list[LineTakes],
+                      accents_on: bool) -> list[LineTakes]:
+        """The sung lines of a section, by one character, in one register. Each line's notes were
+        moved by whole octaves to fit the voice on their own, and neighbouring lines of a hook could
+        land an octave apart (benchmarks/data/delivery/fresh_en.yaml, FastSpeech-lite: the first
+        line moved -24, the third -12). The octave most of the section's lines took (a tie: its first
+        line's) is kept, if it keeps every line within C2-C6, and the other lines are sung again in it."""
+        groups: dict[tuple, list[int]] = {}
+        for k, ((line, _, voice, *_rest), takes) in enumerate(zip(jobs, sung_lines)):
+            if takes.notes is not None:
+                groups.setdefault((line.section, voice), []).append(k)
+        again = []
+        for members in groups.values():
+            notes = [jobs[k][5][0] for k in members]
+            shifts = [sung_lines[k].notes[0] - n[0] for k, n in zip(members, notes)]
+            keep = max(shifts, key=lambda sh: (shifts.count(sh), sh == shifts[0]))
+            if all(LOWEST <= min(n) + keep and max(n) + keep <= HIGHEST for n in notes):
+                again += [(k, keep) for k, sh in zip(members, shifts) if sh != keep]
+        redone = self._map(lambda job: job(), [partial(self._line_takes, store, k, *jobs[k], accents_on=accents_on,
+                                                       shift=shift) for k, shift in again])
+        out = list(sung_lines)
+        for (k, _), takes in zip(again, redone):
+            out[k] = takes
+        return out
+
     def _line_takes(self, store: TakeStore | None, number: int, line, line_plan, voice: str, crew, tpl, melody,
-                    doubled: bool, accents_on: bool) -> LineTakes:
-        """Every take of one line (lead, crew, doubles, harmony), sung or taken from ``store``."""
+                    doubled: bool, accents_on: bool, shift: int | None = None) -> LineTakes:
+        """Every take of one line (lead, crew, doubles, harmony), sung or taken from ``store``;
+        ``shift``: the octaves a sung line's notes move by (None: fitted to this line)."""
         notes, harmony = melody
         if notes is None:
             accents = line_accents(line, line_plan, tpl) if accents_on and tpl.accent else None
@@ -269,7 +297,7 @@ class Renderer:
                        ] if doubled else []
             return LineTakes(sung, doubles, [], None, accents.strengths if accents else None)
         sung, doubles, extra, heard = self._sing_notes(store, number, line, line_plan, voice, crew, notes, harmony,
-                                                       doubled)
+                                                       doubled, shift)
         warning = None
         if line.notes and heard[0] != notes[0]:
             warning = f"notes of {line.text[:30]!r} moved {heard[0] - notes[0]:+d} semitones to fit {voice}'s voice"
@@ -367,7 +395,7 @@ class Renderer:
         rests = [s.rest_after for s in line_plan.syllables]
         takes_pitch = getattr(self.engine, "takes_pitch", False)
         if accents and takes_pitch and pitch is None:
-            pitch = PitchPlan(lifts=tuple(ACCENT_SEMITONES * s for s in accents.strengths))
+            pitch = PitchPlan(lifts=tuple(ACCENT_SEMITONES * s for s in accents.lifts))
         kw = {"pitch": pitch} if pitch is not None and takes_pitch else {}
 
         def sing():
@@ -380,14 +408,14 @@ class Renderer:
         return cached_sing(store, inputs, sing, number)
 
     def _sing_notes(self, store: TakeStore | None, number: int, line, line_plan, voice: str, crew, notes, harmony,
-                    doubled: bool):
+                    doubled: bool, shift: int | None = None):
         """A sung line: (the lead and crew takes, the doubles, the harmony part, the notes as heard).
         An engine that takes pitch sings each part on its notes; another engine's single reading per
         voice is re-pitched by WORLD."""
         detunes = DOUBLE_DETUNE if doubled else ()
         if not getattr(self.engine, "takes_pitch", False):
             on_notes = [sing_on_notes(self._sing(store, number, line, line_plan, v), line, notes,
-                                      detunes if not k else (), harmony if not k else None)
+                                      detunes if not k else (), harmony if not k else None, shift)
                         for k, v in enumerate((voice, *crew))]
             extra = [on_notes[0].harmony] if on_notes[0].harmony is not None else []
             return [t.lead for t in on_notes], on_notes[0].doubles, extra, on_notes[0].notes
@@ -396,7 +424,7 @@ class Renderer:
             plan = PitchPlan(notes=part, transpose=catalog.entry(v).timbre.semitones, detune=detune, shift=shift)
             return self._sing(store, number, line, line_plan, v, pitch=plan)
 
-        lead = take(voice, notes)
+        lead = take(voice, notes, 0.0, shift)
         shift = lead.notes[0] - notes[0]
         sung = [lead] + [take(v, notes) for v in crew]
         takes = [take(voice, notes, d, shift) for d in detunes]

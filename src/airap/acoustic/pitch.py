@@ -142,7 +142,34 @@ def planned_f0(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]]
                  for (a, b), n, syl in zip(bounds, heard, line.syllables)]
         return note_curve(f0, frame_s, spans), heard
     lifts = plan.lifts or ()
+    lifts = against_line(_syllable_pitch(f0, frame_s, bounds), lifts)
     return lift_curve(f0, frame_s, [(a, b, st) for (a, b), st in zip(bounds, lifts) if st]), None
+
+
+def _syllable_pitch(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]]) -> np.ndarray:
+    """Median F0 (semitones re A4) of each syllable's voiced frames; NaN where it has none."""
+    t = np.arange(len(f0)) * frame_s
+    out = np.full(len(bounds), np.nan)
+    for k, (a, b) in enumerate(bounds):
+        v = f0[(t >= a) & (t < b) & (f0 > 0)]
+        if v.size:
+            out[k] = 12 * np.log2(np.median(v) / 440.0)
+    return out
+
+
+def against_line(per_syllable: np.ndarray, accents) -> list[float]:
+    """Per syllable, how far to raise it (same unit as ``per_syllable``: semitones or dB) so that an
+    accented one ends at least its ``accents`` value above the line's median. A voice's own reading
+    sinks towards a line's end (declination) and often sits low on the beat: a lift over the
+    syllable's own value alone was heard as no accent at all (FastSpeech-lite, dev EN verse of
+    benchmarks/performance.py: on-beat syllables 1.7 st and 2.3 dB under the others before the lift,
+    +0.2 st and +1.1 dB after it). The catch-up is at most one more accent, so a syllable that
+    fades to a creak is not pushed an octave up. Unaccented syllables and those with no reading are
+    left as they are."""
+    known = per_syllable[np.isfinite(per_syllable)]
+    line = float(np.median(known)) if known.size else 0.0
+    return [float(acc + min(acc, max(0.0, line - x))) if acc and np.isfinite(x) else float(acc)
+            for x, acc in zip(per_syllable, accents)]
 
 
 def syllable_bounds(sung: SungLine) -> list[tuple[float, float]]:
@@ -203,10 +230,11 @@ class SungTakes:
 
 
 def sing_on_notes(sung: SungLine, line: Line, notes: tuple[int, ...], detunes: tuple[float, ...] = (),
-                  harmony: tuple[int, ...] | None = None) -> SungTakes:
+                  harmony: tuple[int, ...] | None = None, shift: int | None = None) -> SungTakes:
     """``sung`` (the engine's reading on the line's planned durations, in character) re-pitched by
     WORLD onto ``notes`` moved by octaves into the voice's register; ``detunes`` (semitones) give the
-    doubles, ``harmony`` (notes, unshifted) a second part. All from one analysis."""
+    doubles, ``harmony`` (notes, unshifted) a second part. All from one analysis. ``shift``: the
+    octaves to move by (None: fitted to this line)."""
     an = analyse(sung.audio, sung.sample_rate)
     bounds = syllable_bounds(sung)
 
@@ -214,7 +242,7 @@ def sing_on_notes(sung: SungLine, line: Line, notes: tuple[int, ...], detunes: t
         f0, heard = planned_f0(an.f0, FRAME_S, bounds, line, PitchPlan(notes=part, detune=detune, shift=shift))
         return SungLine(synthesise(an, f0, sung.audio), sung.sample_rate, sung.alignment, heard), heard
 
-    lead, heard = take(notes)
+    lead, heard = take(notes, 0.0, shift)
     shift = heard[0] - notes[0]
     return SungTakes(lead=lead, notes=heard, doubles=[take(notes, d, shift)[0] for d in detunes],
                      harmony=take(harmony, 0.0, shift)[0] if harmony else None, shift=shift)
@@ -222,25 +250,42 @@ def sing_on_notes(sung: SungLine, line: Line, notes: tuple[int, ...], detunes: t
 
 # -- accents: level ----------------------------------------------------------------------------------
 
-# An accent at strength 1 is this much louder than an unaccented syllable (the line's level kept):
-# after the vocal chain's 3:1 compressor the vocal stem still shows it (benchmarks/performance.py).
+# An accent at strength 1 is this much louder than the line's median syllable (the line's level
+# kept; see against_line): after the vocal chain's 3:1 compressor the vocal stem still shows it
+# (benchmarks/performance.py).
 ACCENT_DB = 5.0
-# Its pitch: this many semitones over the voice's own contour, drawn by engines that take pitch.
+# Its pitch: this many semitones over the line's median (see against_line), the syllable's own
+# contour kept, drawn by engines that take pitch.
 # Not done by WORLD re-synthesis of a finished line: that alone (no pitch change) raised the fast
 # engine's dev Mandarin verse CER from 34 % to 49 % (benchmarks/performance.py, session 7).
 ACCENT_SEMITONES = 2.0
 ACCENT_SMOOTH_S = 0.02
 
 
+def _syllable_level(y: np.ndarray, sr: int, bounds: list[tuple[float, float]]) -> np.ndarray:
+    """Each syllable's level (dB): its loudest 20-ms RMS, the vowel a listener hears; NaN if silent."""
+    frame = max(1, int(0.02 * sr))
+    out = np.full(len(bounds), np.nan)
+    for k, (a, b) in enumerate(bounds):
+        seg = y[int(a * sr):int(b * sr)].astype(np.float64)
+        if len(seg) >= frame:
+            rms = np.sqrt(np.convolve(seg ** 2, np.ones(frame) / frame, mode="valid").max())
+            out[k] = 20 * np.log10(rms) if rms > 1e-5 else np.nan
+    return out
+
+
 def accent_line(sung: SungLine, strengths: tuple[float, ...]) -> SungLine:
     """The line with its accented syllables louder: ``strengths`` per syllable (0: none, 1: a full
-    accent), from each syllable's first phoneme to the next one's, with 20-ms ramps."""
+    accent) lifts a syllable to ``ACCENT_DB * strength`` over the line's median syllable level (see
+    :func:`against_line`), from its first phoneme to the next syllable's, with 20-ms ramps."""
     if not any(strengths):
         return sung
     sr = sung.sample_rate
+    bounds = syllable_bounds(sung)
     gain_db = np.zeros(len(sung.audio))
-    for (a, b), s in zip(syllable_bounds(sung), strengths):
-        gain_db[int(a * sr):int(b * sr)] = ACCENT_DB * s
+    for (a, b), db in zip(bounds, against_line(_syllable_level(sung.audio, sr, bounds),
+                                              [ACCENT_DB * s for s in strengths])):
+        gain_db[int(a * sr):int(b * sr)] = db
     w = max(1, int(ACCENT_SMOOTH_S * sr))
     gain_db = np.convolve(gain_db, np.ones(w) / w, mode="same")
     y = sung.audio * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays

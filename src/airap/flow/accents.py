@@ -2,7 +2,8 @@
 
 A rapper hits the syllables that land on the beat (the drums' quarter notes) and leans on stressed
 ones between. The flow template scales it (laid-back flatter, double-time punchier). Pure data from
-the plan; the acoustic stage turns it into level (see ``acoustic.pitch.ACCENT_DB`` for why not pitch)."""
+the plan; the acoustic stage turns it into level and pitch (``acoustic.pitch.ACCENT_DB`` and
+``ACCENT_SEMITONES``), each heard against the line (``acoustic.pitch.against_line``)."""
 
 from __future__ import annotations
 
@@ -18,26 +19,38 @@ STRESSED_OFF_BEAT = 0.4  # a stressed English syllable between beats: a lighter 
 
 @dataclass(frozen=True)
 class LineAccents:
-    strengths: tuple[float, ...]  # per syllable, 0..~1.25: how hard it is hit
+    strengths: tuple[float, ...]  # per syllable, 0..~1.25: how hard it is hit (level)
+    on_beat: tuple[bool, ...]  # per syllable: it lands on a beat
+
+    @property
+    def lifts(self) -> tuple[float, ...]:
+        """Per syllable, the strength of its pitch accent: the beat's hits only. A stressed syllable
+        between beats is leaned on by level alone: lifting it too flattened the line's tune back
+        (FastSpeech-lite, dev EN verse of benchmarks/performance.py: on-beat minus off-beat F0
+        +0.5 st with every accented syllable lifted)."""
+        return tuple(s if hit else 0.0 for s, hit in zip(self.strengths, self.on_beat))
 
 
-# Mandarin lines are not accented: level accents raised the verse CER in 3 of 4 Mandarin renders of
-# benchmarks/performance.py (fast dev 31 -> 40 %, held-out 24 -> 27 %; Kokoro held-out 30 -> 36 %)
-# and left every English one unchanged. A syllable-timed, tonal line read with uneven levels is
-# heard worse; a Mandarin accent waits for pitch accents that do not cost words.
-ACCENTED_LANGS = ("en",)
+# Mandarin lines are accented like English ones, by level and by lifting the whole tone contour of
+# a hit syllable (its shape, and so its tone, kept). Session 7 left them out: accents then re-pitched
+# finished lines with WORLD, and that alone cost Mandarin words. With the engines drawing the lift
+# themselves, the verse error with accents against without, same run (benchmarks/performance.py,
+# session 11): Kokoro dev 11.4 -> 8.6 % and held-out 33.3 -> 30.3 % CER; FastSpeech-lite dev 40.0 ->
+# 34.3 % and held-out 24.2 -> 9.1 %.
+ACCENTED_LANGS = ("en", "zh")
 
 
 def line_accents(line: Line, plan: LinePlan, tpl: FlowTemplate) -> LineAccents:
     if line.main_lang not in ACCENTED_LANGS:
-        return LineAccents((0.0,) * len(plan.syllables))
+        return LineAccents((0.0,) * len(plan.syllables), (False,) * len(plan.syllables))
     strengths = tpl.strengths()
+    on_beat = tuple(bool(strengths[sp.slot % tpl.slots_per_bar] >= ON_BEAT) for sp in plan.syllables)
     out = []
-    for syl, sp in zip(line.syllables, plan.syllables):
-        if strengths[sp.slot % tpl.slots_per_bar] >= ON_BEAT:
+    for syl, hit in zip(line.syllables, on_beat):
+        if hit:
             out.append(tpl.accent)
         elif syl.lang == "en" and syl.stress == 1:
             out.append(STRESSED_OFF_BEAT * tpl.accent)
         else:
             out.append(0.0)
-    return LineAccents(tuple(out))
+    return LineAccents(tuple(out), on_beat)
