@@ -33,10 +33,11 @@ class LineAccents:
 
 # Mandarin lines are accented like English ones, by level and by lifting the whole tone contour of
 # a hit syllable (its shape, and so its tone, kept). Session 7 left them out: accents then re-pitched
-# finished lines with WORLD, and that alone cost Mandarin words. With the engines drawing the lift
-# themselves, the verse error with accents against without, same run (benchmarks/performance.py,
-# session 11): Kokoro dev 11.4 -> 8.6 % and held-out 33.3 -> 30.3 % CER; FastSpeech-lite dev 40.0 ->
-# 34.3 % and held-out 24.2 -> 9.1 %.
+# finished lines with WORLD, and that alone cost Mandarin words. With the engines drawing the lift,
+# the verse CER with accents against without (benchmarks/performance.py, session 11, one run):
+# Kokoro dev 11.4 -> 8.6 %, held-out 33.3 -> 30.3 %, fresh 30.6 -> 30.6 %; FastSpeech-lite dev
+# 28.6 -> 37.1 %, held-out 30.3 -> 30.3 %, fresh 75.0 -> 66.7 %: within the +-3 characters Whisper
+# moves on these 35-character verses when only the level of the same audio changes.
 ACCENTED_LANGS = ("en", "zh")
 
 
