@@ -147,14 +147,10 @@ def planned_f0(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]]
 
 
 def _syllable_pitch(f0: np.ndarray, frame_s: float, bounds: list[tuple[float, float]]) -> np.ndarray:
-    """Median F0 (semitones re A4) of each syllable's voiced frames; NaN where it has none."""
+    """Median F0 (MIDI) of each syllable's voiced frames; NaN where it has none."""
     t = np.arange(len(f0)) * frame_s
-    out = np.full(len(bounds), np.nan)
-    for k, (a, b) in enumerate(bounds):
-        v = f0[(t >= a) & (t < b) & (f0 > 0)]
-        if v.size:
-            out[k] = 12 * np.log2(np.median(v) / 440.0)
-    return out
+    medians = [median_midi(f0[(t >= a) & (t < b)]) for a, b in bounds]
+    return np.array([np.nan if m is None else m for m in medians])
 
 
 def against_line(per_syllable: np.ndarray, accents) -> list[float]:
