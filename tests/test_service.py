@@ -143,6 +143,9 @@ def test_browser_click_through(keyed_server, tmp_path):
         page.check("#sing-hooks")  # the hook is sung on a composed melody
         page.click("#go")
         page.wait_for_function("document.querySelector('#status').textContent.startsWith('done')", timeout=180_000)
+        # as a listener would: press play once the track has loaded (a play() issued while the element
+        # is still loading its source can be aborted by Chromium's own resource selection)
+        page.wait_for_function("document.querySelector('#player').readyState >= 3", timeout=30_000)
         played = page.evaluate("""async () => {
             const a = document.querySelector('#player');
             a.muted = true;

@@ -43,6 +43,7 @@ from .mix import (
     adlib_track,
     double_line,
     harmony_line,
+    load_kernels,
     mix_track,
     place_line,
     plain_pages,
@@ -162,6 +163,7 @@ class Renderer:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="airap-render") if self.threads > 1 else None
         self.engine_id = getattr(self.engine, "fingerprint", self.engine.name)
         plain_pages()  # every render writes ~10 fresh song-sized buffers
+        load_kernels()
 
     def validate(self, req: RenderRequest) -> RenderRequest:
         """Check every option that does not need the lyrics, before any work."""

@@ -12,27 +12,29 @@ import os
 
 import numpy as np
 
+from . import kernels
 from .adlibs import AdlibPlan, adlib_track, plan_adlibs
 from .chain import (
     HOP,
-    LoudnessMeter,
-    VocalChain,
-    block_peak,
-    chunks,
+    ROOM_DECIMATION,
+    ROOM_WET,
+    analyse_voice,
     duck_gain_blocks,
-    gain_slice,
+    frames,
+    k_weighting_sos,
     kick_sidechain_blocks,
     master_gain,
-    scale_frames,
     true_peak_blocks,
     true_peak_db,
+    vocal_gain_blocks,
+    voice_room,
 )
 from .export import lrc, write_track
 from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Track
 from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, harmony_line, place_line, vocal_track
 
 __all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "harmony_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
-           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "mix_track", "place_line", "plain_pages", "true_peak_db", "vocal_track",
+           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "load_kernels", "mix_track", "place_line", "plain_pages", "true_peak_db", "vocal_track",
            "write_track"]
 
 # How far the beat dips under the vocal, dB. Chosen by ear on the demo verses: an upload arrives
@@ -40,7 +42,6 @@ __all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DET
 DUCK_DB_GENERATED = 4.0
 DUCK_DB_UPLOAD = 3.0
 BASS_SIDECHAIN_DB = 6.0  # the bass under every kick (generated beats: the kick times are known)
-LEVEL_STEP = 4  # the vocal-over-beat level is matched on every 4th sample: an RMS needs no more
 
 
 def plain_pages() -> None:
@@ -58,6 +59,19 @@ def plain_pages() -> None:
     _set_madvise_hugepage(False)
 
 
+def load_kernels(sr: int = 44100) -> None:
+    """Load the mix stage's compiled loops (:mod:`.kernels`) now, as a renderer loads its models: a
+    tiny mix through every path. The first call after an install compiles them (~6 s, cached on
+    disk), later processes load the cache (~0.4 s) — neither belongs in the first song's mix."""
+    rng = np.random.default_rng(0)
+    beat = (0.1 * rng.standard_normal((sr // 10, 2))).astype(np.float32)
+    voice = beat[:, 0].copy()
+    placed = [PlacedLine(audio=voice, start=0, timed=None), PlacedLine(audio=voice, start=10, timed=None, pan=0.5)]
+    mix_track(vocal_track(placed, len(voice)), beat, sr, beat_stems={"drums": beat, "bass": beat, "music": beat},
+              kick_times=(0.01,), adlibs=beat)
+    mix_track(voice, beat, sr)
+
+
 def _buffer(y: np.ndarray, n: int, stereo: bool, consume: bool) -> np.ndarray:
     """``y`` as a float32 buffer of ``n`` frames (stereo: [n, 2]) that this stage may write: ``y``
     itself when the caller hands it over and it already fits (no fresh song-sized array), else a
@@ -69,13 +83,6 @@ def _buffer(y: np.ndarray, n: int, stereo: bool, consume: bool) -> np.ndarray:
     y = y[:n]
     out[: len(y)] = y[:, None] if stereo and y.ndim == 1 else y
     return out
-
-
-def _energy(y: np.ndarray, hop: int = HOP) -> np.ndarray:
-    """Mean square per ``hop`` block over channels, reading every LEVEL_STEP-th sample (a level estimate)."""
-    x = y[:, None] if y.ndim == 1 else y
-    c = x[: len(x) // hop * hop:LEVEL_STEP]
-    return np.einsum("ij,ij->i", c, c).reshape(-1, hop // LEVEL_STEP).mean(axis=1) / x.shape[1]
 
 
 def _sung_rms(energy: np.ndarray, sung: np.ndarray) -> float:
@@ -95,9 +102,9 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
     Every stem shares the mix's length and gain staging (before the bus glue and limiter), and the
     beat's stems sum to the beat stem.
 
-    Three passes over ``chain.CHUNK``-frame slices, each doing all its per-sample work while the
-    slice is in cache: analyse (vocal high-pass, peaks, hiss; the beat bus), then mix (vocal gain and
-    room, ducking, the sum, its loudness and peaks), then the master's gain on every stem.
+    Three passes over the audio (:mod:`.kernels`), with the gains worked out at control rate between
+    them: analyse (vocal high-pass, peaks, sibilance; the beat bus from its stems), mix (vocal gain
+    and room, ducking, the sum, its loudness and peaks), then the master's gain on every stem.
     ``consume``: the caller hands its arrays over, and those that fit are worked on in place."""
     n = max(len(vocal), len(beat))
     v = _buffer(vocal, n, False, consume)
@@ -106,73 +113,50 @@ def mix_track(vocal: np.ndarray, beat: np.ndarray, sr: int, vocal_level_db: floa
         b = _buffer(beat, n, True, consume) if consume else np.empty((n, 2), np.float32)
     else:
         b = _buffer(beat, n, True, consume)
-    kick = kick_sidechain_blocks(kick_times, sr, n, BASS_SIDECHAIN_DB) if "bass" in parts and len(kick_times) else None
     adl = _buffer(adlibs, n, True, consume) if adlibs is not None and np.any(adlibs) else None
+    blocks = -(-n // HOP)
 
-    chain = VocalChain(sr, v.shape[1:])
-    voice_energy, beat_energy = [], []
-    # ad-libs are silent in most slices: those are never written, so their pages are never touched
-    # (a fresh page costs more to write than the arithmetic on it)
-    adl_live = [adl is not None and bool(np.any(adl[a:z])) for a, z in chunks(n)]
-    for a, z in chunks(n):  # 1. analyse
-        vs = v[a:z]
-        chain.analyse(vs)
-        voice_energy.append(_energy(vs))
-        if parts:
-            if kick is not None:
-                scale_frames(parts["bass"][a:z], gain_slice(kick, a, z))
-            first, *rest = parts.values()
-            np.copyto(b[a:z], first[a:z])
-            for y in rest:
-                b[a:z] += y[a:z]
-        beat_energy.append(_energy(b[a:z]))
-    peaks, gain = chain.gain_blocks()
-    voice_energy, beat_energy = np.concatenate(voice_energy), np.concatenate(beat_energy)
-    v_peaks = peaks * gain
+    voice = analyse_voice(v, sr)  # 1. analyse
+    beat_energy = np.empty(blocks)
+    if parts:
+        if "bass" in parts and len(kick_times):
+            kernels.scale_by_blocks(parts["bass"], kick_sidechain_blocks(kick_times, sr, n, BASS_SIDECHAIN_DB), 1.0, HOP)
+        first, *rest = parts.values()
+        np.copyto(b, first)
+        for y in rest[:-1]:
+            b += y
+        kernels.add_and_measure(b, rest[-1] if rest else None, HOP, beat_energy)
+    else:
+        kernels.add_and_measure(b, None, HOP, beat_energy)
+    gain = vocal_gain_blocks(voice.peaks, voice.hiss, sr)
+    v_peaks = voice.peaks * gain
     sung = v_peaks > 1e-3
-    v_rms = _sung_rms(voice_energy * np.square(gain[: len(voice_energy)]), sung)
+    v_rms = _sung_rms(voice.energy * np.square(gain), sung)
     b_rms = _sung_rms(beat_energy, sung)
     scale = b_rms * 10 ** (vocal_level_db / 20) / v_rms if v_rms > 0 and b_rms > 0 else 1.0
     duck = duck_gain_blocks(v_peaks * scale, sr, duck_db)
     v_gain = gain * scale
 
-    meter = LoudnessMeter(sr)
+    wet = voice_room(v, v_gain, sr)  # 2. mix
     mix = np.empty((n, 2), np.float32)
-    mix_peaks = []
-    for i, (a, z) in enumerate(chunks(n)):  # 2. mix
-        vs, bs, ms = v[a:z], b[a:z], mix[a:z]
-        chain.finish(vs, gain_slice(v_gain, a, z))
-        scale_frames(bs, gain_slice(duck, a, z))
-        if vs.ndim == 1:
-            np.copyto(ms, bs)
-            ms[:, 0] += vs
-            ms[:, 1] += vs
-        else:
-            np.add(bs, vs, out=ms)
-        if adl_live[i]:  # levelled like the lead
-            adl[a:z] *= np.float32(scale)
-            ms += adl[a:z]
-        mix_peaks.append(block_peak(ms))
-        meter.add(ms)
-    mix_peaks = np.concatenate(mix_peaks)
-    total, make_up = master_gain(meter.blocks(), mix_peaks,
-                                 lambda floor: true_peak_blocks(mix, floor, peaks=mix_peaks), sr)
-    total = np.ones(len(mix_peaks)) if total is None else total
+    mix_peaks, k_energy = np.empty(blocks), np.empty(blocks)
+    kernels.mix_down(frames(v, inplace=True), v_gain, 1 - ROOM_WET, wet, ROOM_DECIMATION, b, duck,
+                     adl if adl is not None else np.zeros((0, 2), np.float32), scale, mix,
+                     k_weighting_sos(sr), HOP, mix_peaks, k_energy)
+    total, make_up = master_gain(k_energy, mix_peaks, lambda floor: true_peak_blocks(mix, floor, peaks=mix_peaks), sr)
+    total = np.ones(blocks) if total is None else total
+
+    kernels.scale_by_blocks(mix, total, 1.0, HOP)  # 3. the master's gain on the mix, its share on every stem
+    for y in parts.values():
+        kernels.scale_by_blocks(y, duck, make_up, HOP)
     g = np.float32(make_up)
-    part_gain = duck * make_up
-    vocals = v if v.ndim == 2 else np.empty((n, 2), np.float32)
-    for i, (a, z) in enumerate(chunks(n)):  # 3. the master's gain on the mix, its share on every stem
-        scale_frames(mix[a:z], gain_slice(total, a, z))
-        if parts:
-            pg = gain_slice(part_gain, a, z)
-            for y in parts.values():
-                scale_frames(y[a:z], pg)
-        b[a:z] *= g
-        if v.ndim == 1:
-            np.multiply(v[a:z], g, out=vocals[a:z, 0])
-            vocals[a:z, 1] = vocals[a:z, 0]
-        else:
-            v[a:z] *= g
-        if adl_live[i]:
-            adl[a:z] *= g
+    b *= g
+    if v.ndim == 1:
+        vocals = np.empty((n, 2), np.float32)
+        np.multiply(v[:, None], g, out=vocals)
+    else:
+        vocals = v
+        vocals *= g
+    if adl is not None:
+        kernels.scale_nonzero(adl, make_up)
     return Stems(mix=mix, vocals=vocals, beat=b, parts=parts, adlibs=adl)

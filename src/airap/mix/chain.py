@@ -1,34 +1,35 @@
-"""Vocal chain, side-chains, bus glue and loudness mastering. Pure functions on numpy arrays
-(float32, sample rate explicit), in librosa's style.
+"""Vocal chain, side-chains, bus glue and loudness mastering. Functions on numpy arrays (float32,
+sample rate explicit), in librosa's style.
 
 Why it is fast: every dynamics stage (compressor, de-esser, ducking, side-chain, glue, limiter)
 computes its gain at a control rate of one value per ``HOP`` samples, where envelopes are smooth
 anyway, and applies it by linear interpolation; loudness is measured once on the K-weighted mix
-and re-aimed on 100-ms block energies; the true-peak limiter oversamples only the samples loud
-enough to reach the ceiling. Per-sample work runs over ``CHUNK``-frame slices, in place where it
-can: no temporary is ever song-sized."""
+and re-aimed on its block energies; the true-peak limiter oversamples only the samples loud enough
+to reach the ceiling. The per-sample loops are compiled (:mod:`.kernels`), each doing all its steps
+in one pass; this module designs what they run (filters, gains) and keeps them to SciPy's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import fft, ndimage, signal
+from scipy import ndimage, signal
+
+from . import kernels
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
 HOP = 32  # samples per control value: 0.7 ms at 44.1 kHz, well under every attack time used here
 TRUE_PEAK_HEADROOM_DB = 3.5  # samples this far under the ceiling cannot overshoot it between samples
 # (a band-limited signal's inter-sample peak exceeds its sample peak by at most ~3 dB, at fs/4)
-# Frames per slice of per-sample work (a multiple of HOP): a stereo float32 slice is 512 kB and stays
-# in cache. Song-sized temporaries cost fresh pages: on the 2-core VMs they made the mix stage of a
-# render 2-4x slower than the same arithmetic on reused memory (benchmarks/mix_speed.py).
+# Frames per slice where a caller still works slice by slice (the ad-lib layer, chunks()).
 CHUNK = 1 << 16
 OVERSAMPLE = 4  # true peak per ITU-R BS.1770-4 Annex 2: 4x, a 48-tap (12 per phase) interpolator
 
 
 def db_to_gain(db):
-    return np.power(10.0, np.asarray(db) / 20.0)
+    return np.exp(np.asarray(db) * (np.log(10.0) / 20.0))  # 10 ** (db / 20), 3x faster than np.power
 
 
 def block_peak(y: np.ndarray, hop: int = HOP) -> np.ndarray:
@@ -43,33 +44,13 @@ def block_peak(y: np.ndarray, hop: int = HOP) -> np.ndarray:
     return np.maximum(np.maximum.reduceat(flat, starts), -np.minimum.reduceat(flat, starts))
 
 
-def as_frames(y: np.ndarray) -> np.ndarray:
-    """A C-contiguous float32 stereo buffer [n, 2] seen as n complex64 frames (left + i*right), the
-    same memory; anything else as it is. Why: numpy runs ``y *= g[:, None]`` and a filter along axis
-    0 of [n, 2] through a two-wide inner loop; on the frames view a per-frame gain is one contiguous
-    loop (6x faster here) and a real filter runs on both channels at once (sosfilt 1.7x faster).
-    A real factor times a complex frame is exact: (l + ir) * g = lg + irg."""
-    if y.ndim == 2 and y.shape[1] == 2 and y.dtype == np.float32 and y.flags.c_contiguous:
-        return y.view(np.complex64)[:, 0]
-    return y
-
-
-def scale_frames(y: np.ndarray, gain: np.ndarray) -> None:
-    """``y`` ([n] or [n, channels]) times one ``gain`` per frame, in place."""
-    f = as_frames(y)
-    if f.ndim == 1:
-        f *= gain
-    else:
-        f *= gain[:, None]
-
-
-def sosfilt_frames(sos: np.ndarray, y: np.ndarray, state: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """A real filter along time on ``y`` ([n] or [n, channels]), carrying ``state`` (None: from rest).
-    Returns (the filtered frames, as :func:`as_frames` sees them, and the next state)."""
-    f = as_frames(y)
-    if state is None:
-        state = np.zeros((len(sos), 2) + f.shape[1:], np.result_type(sos, f))
-    return signal.sosfilt(sos, f, axis=0, zi=state)
+def frames(y: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """``y`` as the kernels take it: a C-contiguous float32 [frames, channels] array (mono as [n, 1]),
+    the same memory when it already is one (``inplace``: it must be, the caller wants ``y`` written)."""
+    x = np.ascontiguousarray(y, np.float32)
+    if inplace and not np.shares_memory(x, y):
+        raise ValueError("in-place audio work needs a C-contiguous float32 buffer")
+    return x[:, None] if x.ndim == 1 else x
 
 
 def chunks(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
@@ -103,10 +84,10 @@ def to_samples(gain: np.ndarray, n: int, hop: int = HOP) -> np.ndarray:
     return gain_slice(gain, 0, n, hop)
 
 
-def apply_block_gain(y: np.ndarray, gain: np.ndarray, hop: int = HOP) -> np.ndarray:
-    """``y`` times a control-rate ``gain`` (per ``hop`` block, interpolated), in place, by slices."""
-    for a, b in chunks(len(y)):
-        scale_frames(y[a:b], gain_slice(gain, a, b, hop))
+def apply_block_gain(y: np.ndarray, gain: np.ndarray, factor: float = 1.0, hop: int = HOP) -> np.ndarray:
+    """``y`` (a float32 buffer) times a control-rate ``gain`` (per ``hop`` block, interpolated) and
+    ``factor``, in place."""
+    kernels.scale_by_blocks(frames(y, inplace=True), np.asarray(gain, np.float64), float(factor), hop)
     return y
 
 
@@ -129,23 +110,6 @@ SIBILANCE_DB = -4.0
 DEESS_MAX_DB = 6.0
 
 
-def _hiss_slice(before: np.ndarray, c: np.ndarray, hop: int = HOP) -> tuple[np.ndarray, np.ndarray]:
-    """Block peaks of a slice's second difference (``before``: the two samples before it), and the
-    two samples the next slice needs."""
-    joined = np.concatenate([before, c])
-    return block_peak(np.diff(joined, n=2, axis=0), hop), joined[-2:]
-
-
-def hiss_peaks(y: np.ndarray, hop: int = HOP) -> np.ndarray:
-    """Block peaks of ``y``'s second difference (all channels), by slices: the de-esser's sibilance."""
-    out = []
-    before = np.zeros((2,) + y.shape[1:], y.dtype)
-    for a, b in chunks(len(y)):
-        peaks, before = _hiss_slice(before, y[a:b], hop)
-        out.append(peaks)
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
-
-
 def deess_cut_db(peaks: np.ndarray, hiss: np.ndarray, sr: int) -> np.ndarray:
     """Control-rate cut (dB, <= 0) of the wideband de-esser from the block peaks of the signal and of
     its second difference."""
@@ -153,130 +117,109 @@ def deess_cut_db(peaks: np.ndarray, hiss: np.ndarray, sr: int) -> np.ndarray:
     return -np.clip(_to_db(follow(hiss, sr, 0.002, 0.05)) - _to_db(level) - SIBILANCE_DB, 0.0, DEESS_MAX_DB)
 
 
-def deess_db(y: np.ndarray, sr: int, peaks: np.ndarray | None = None) -> np.ndarray:
-    """Control-rate cut (dB, <= 0) of the wideband de-esser for ``y`` (mono, or stereo by its loudest side)."""
-    return deess_cut_db(block_peak(y) if peaks is None else peaks, hiss_peaks(y), sr)
+# The room runs at a quarter of the sample rate (11 kHz): its response is low-passed at ROOM_TOP_HZ,
+# under that rate's Nyquist, so block-averaging its input and interpolating its tail back lose little
+# of what it has, at a sixteenth of full rate's convolution. It was half rate with a 5-kHz top until
+# the mix stage was timed (benchmarks/mix_speed.py): its FFTs were then a seventh of the stage.
+ROOM_DECIMATION = 4
+ROOM_TOP_HZ = 4000.0
+ROOM_DECAY_S = 0.5
+ROOM_WET = 0.12
 
 
 @lru_cache(maxsize=8)
 def _room(sr: int, decay: float, seed: int) -> np.ndarray:
-    """Small room: exponentially decaying, low-passed noise after a 20 ms pre-delay (keeps consonants clear)."""
+    """Small room at rate ``sr``: exponentially decaying, low-passed noise after a 20 ms pre-delay
+    (keeps consonants clear)."""
     rng = np.random.default_rng(seed)
     n = int(decay * sr)
     ir = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
-    ir = signal.sosfilt(signal.butter(2, 5000, fs=sr, output="sos"), ir)
+    top = min(ROOM_TOP_HZ, 0.4 * sr)  # under the room rate's Nyquist (a 24-kHz voice runs its room at 6 kHz)
+    ir = signal.sosfilt(signal.butter(2, top, fs=sr, output="sos"), ir)
     ir /= np.sqrt(np.sum(ir**2)) + 1e-9
     return np.concatenate([np.zeros(int(0.02 * sr)), ir]).astype(np.float32)
 
 
-# The room's FFT length is rounded up to a multiple of this: pocketfft is fastest on lengths with a
-# large power-of-two factor (45056 = 11 * 4096 ran a forward+inverse pair in 0.36 ms, next_fast_len's
-# 45000 = 2^3 3^2 5^4 in 0.48 ms, on one core of the 2-core VM).
-FFT_BLOCK = 4096
-
-
-class Room:
-    """The vocal room, run slice by slice (feed consecutive slices that start on even samples).
-    It works at half the sample rate: its response stops at 5 kHz, so the pair-averaged input and
-    the linearly interpolated tail lose nothing it has (4x cheaper than full rate). The convolution
-    is overlap-add with one FFT per slice; the 20-ms pre-delay makes the next slice's first tail
-    sample known already (it is the carried overlap), so odd samples interpolate across slices."""
-
-    def __init__(self, sr: int, channels: tuple[int, ...] = (), decay: float = 0.5, wet: float = 0.12, seed: int = 0):
-        self.ir = _room(sr // 2, decay, seed)
-        self.wet_level = np.float32(wet)
-        self.nfft = -(-(CHUNK // 2 + len(self.ir) - 1) // FFT_BLOCK) * FFT_BLOCK
-        spectrum = fft.rfft(self.ir, self.nfft)
-        self.spectrum = spectrum[:, None] if channels else spectrum
-        self.carry = np.zeros((len(self.ir) - 1,) + channels, np.float32)
-
-    def wet(self, y: np.ndarray) -> np.ndarray:
-        """The room's share (already scaled by ``wet``) for the next slice ``y``; len(y) <= CHUNK."""
-        m = len(y) // 2
-        half = np.add(y[: 2 * m:2], y[1: 2 * m:2], dtype=np.float32)
-        half *= 0.5
-        conv = fft.irfft(fft.rfft(half, self.nfft, axis=0) * self.spectrum, self.nfft, axis=0)
-        conv = conv[: m + len(self.carry)].astype(np.float32, copy=False)
-        conv[: len(self.carry)] += self.carry
-        tail, self.carry = conv[:m], conv[m:].copy()
-        nxt = self.carry[:1]  # tail sample m: the pre-delay keeps the next slice's input out of it
-        tail_ext = np.concatenate([tail, nxt])
-        wet = np.empty(y.shape, np.float32)
-        wet[0::2] = tail_ext[: len(wet[0::2])]
-        wet[1::2] = 0.5 * (tail_ext[: len(wet[1::2])] + tail_ext[1: len(wet[1::2]) + 1])
-        wet *= self.wet_level
-        return wet
-
-    def process(self, y: np.ndarray, out: np.ndarray) -> None:
-        """``out`` = dry ``y`` plus the room's share (``out`` may be ``y``)."""
-        wet = self.wet(y)
-        np.multiply(y, 1 - self.wet_level, out=out)
-        out += wet
-
-
-def reverb(y: np.ndarray, sr: int, decay: float = 0.5, wet: float = 0.12, seed: int = 0,
-           out: np.ndarray | None = None) -> np.ndarray:
-    """``y`` in the vocal :class:`Room` (``out`` may be ``y``: in place)."""
-    out = np.empty(y.shape, np.float32) if out is None else out
-    room = Room(sr, y.shape[1:], decay, wet, seed)
-    for a, b in chunks(len(y)):
-        room.process(y[a:b], out[a:b])
+def room_tail(low: np.ndarray, sr: int, decay: float = ROOM_DECAY_S, wet: float = ROOM_WET,
+              seed: int = 0) -> np.ndarray:
+    """The room's share, already scaled by ``wet``, for an input at 1 / ``ROOM_DECIMATION`` of ``sr``
+    (:func:`block_average`): len(low) + 2 values, the last two the start of the tail after the input
+    (the 20-ms pre-delay keeps the input out of them), so every frame, the few after the last whole
+    block too, can be read between two values."""
+    ir = _room(sr // ROOM_DECIMATION, decay, seed)
+    out = np.zeros(len(low) + 2, np.float32)
+    if len(low):
+        tail = signal.oaconvolve(low, ir)[: len(low) + 2]
+        out[: len(tail)] = tail
+    out *= np.float32(wet)
     return out
 
 
-class VocalChain:
-    """The vocal chain run over a float32 buffer in slices, in two passes, so a caller can do its own
-    per-slice work alongside: :meth:`analyse` each slice in order (high-pass in place, block peaks,
-    sibilance), then :meth:`gain_blocks`, then :meth:`finish` each slice in order (gain, room). A
-    stereo (doubled) vocal sends its mid to the one room."""
+def block_average(y: np.ndarray, factor: int = ROOM_DECIMATION) -> np.ndarray:
+    """Mono ``y`` at 1 / ``factor`` of its rate: the mean of each ``factor`` samples (a trailing
+    partial block dropped)."""
+    m = len(y) // factor
+    return np.asarray(y[: m * factor], np.float32).reshape(m, factor).mean(axis=1, dtype=np.float32)
 
-    def __init__(self, sr: int, channels: tuple[int, ...] = ()):
-        self.sr = sr
-        self._hp = signal.butter(2, 90.0, "highpass", fs=sr, output="sos").astype(np.float32)
-        self._state = None
-        self._before = np.zeros((2,) + channels, np.float32)
-        self._peaks: list[np.ndarray] = []
-        self._hiss: list[np.ndarray] = []
-        self.room = Room(sr)
 
-    def analyse(self, vs: np.ndarray) -> None:
-        filtered, self._state = sosfilt_frames(self._hp, vs, self._state)
-        as_frames(vs)[:] = filtered
-        self._peaks.append(block_peak(vs))
-        hiss, self._before = _hiss_slice(self._before, vs)
-        self._hiss.append(hiss)
+def from_low_rate(tail: np.ndarray, n: int, factor: int = ROOM_DECIMATION) -> np.ndarray:
+    """``n`` frames from values at 1 / ``factor`` of the rate (``n // factor + 2`` of them): frame i
+    read linearly between values i // factor and the next."""
+    i = np.arange(n)
+    j = i // factor
+    frac = (i - j * factor).astype(np.float32) / np.float32(factor)
+    return tail[j] + (tail[j + 1] - tail[j]) * frac
 
-    def gain_blocks(self) -> tuple[np.ndarray, np.ndarray]:
-        """(block peaks of the high-passed voice, the chain's control-rate gain: de-essing and compression)."""
-        peaks = np.concatenate(self._peaks) if self._peaks else np.zeros(0, np.float32)
-        hiss = np.concatenate(self._hiss) if self._hiss else np.zeros(0, np.float32)
-        return peaks, vocal_gain_blocks(peaks, hiss, self.sr)
 
-    def finish(self, vs: np.ndarray, gain: np.ndarray) -> None:
-        """``vs`` times its per-sample ``gain``, then the room, in place."""
-        if vs.ndim == 1:
-            scale_frames(vs, gain)
-            self.room.process(vs, vs)
-        else:  # one pass over the stereo slice: the room hears the gained mid
-            mid = np.add(vs[:, 0], vs[:, 1])  # two strided columns: 20x faster than mean(axis=1)
-            mid *= gain
-            mid *= 0.5
-            wet = self.room.wet(mid)
-            scale_frames(vs, gain * (1 - self.room.wet_level))
-            vs[:, 0] += wet
-            vs[:, 1] += wet
+def reverb(y: np.ndarray, sr: int, decay: float = ROOM_DECAY_S, wet: float = ROOM_WET, seed: int = 0) -> np.ndarray:
+    """Mono ``y`` in the vocal room: its dry share plus :func:`room_tail`."""
+    y = np.asarray(y, np.float32)
+    return y * np.float32(1 - wet) + from_low_rate(room_tail(block_average(y), sr, decay, wet, seed), len(y))
+
+
+def highpass_sos(sr: int) -> np.ndarray:
+    """The vocal chain's high-pass: 2nd-order Butterworth at 90 Hz, one section."""
+    return signal.butter(2, 90.0, "highpass", fs=sr, output="sos")[0]
+
+
+@dataclass(frozen=True)
+class VoiceBlocks:
+    """Per ``HOP`` block of the high-passed voice: its peak, the peak of its second difference (the
+    de-esser's sibilance) and its mean square."""
+
+    peaks: np.ndarray
+    hiss: np.ndarray
+    energy: np.ndarray
+
+
+def analyse_voice(v: np.ndarray, sr: int) -> VoiceBlocks:
+    """High-pass ``v`` (a float32 [n] or [n, channels] buffer) in place and read its blocks."""
+    x = frames(v, inplace=True)
+    blocks = -(-len(x) // HOP)
+    peaks, hiss, energy = np.empty(blocks), np.empty(blocks), np.empty(blocks)
+    kernels.analyse_voice(x, highpass_sos(sr), HOP, peaks, hiss, energy)
+    return VoiceBlocks(peaks, hiss, energy)
+
+
+def voice_room(v: np.ndarray, gain: np.ndarray, sr: int) -> np.ndarray:
+    """The room's low-rate share (:func:`room_tail`) for the voice ``v`` under its control-rate
+    ``gain``: a stereo (doubled) voice sends its mid to the one room."""
+    x = frames(v)
+    low = np.empty(len(x) // ROOM_DECIMATION, np.float32)
+    kernels.low_rate_mid(x, np.asarray(gain, np.float64), HOP, ROOM_DECIMATION, low)
+    return room_tail(low, sr)
 
 
 def vocal_chain(vocal: np.ndarray, sr: int) -> np.ndarray:
     """High-pass, de-essing and compression (one gain: the compressor hears the de-essed level),
     a touch of room."""
     v = np.array(vocal, np.float32)
-    chain = VocalChain(sr, v.shape[1:])
-    for a, b in chunks(len(v)):
-        chain.analyse(v[a:b])
-    _, gain = chain.gain_blocks()
-    for a, b in chunks(len(v)):
-        chain.finish(v[a:b], gain_slice(gain, a, b))
+    blocks = analyse_voice(v, sr)
+    gain = vocal_gain_blocks(blocks.peaks, blocks.hiss, sr)
+    x = frames(v)
+    wet = from_low_rate(voice_room(x, gain, sr), len(x))
+    apply_block_gain(x, gain, 1 - ROOM_WET)
+    x += wet[:, None]
     return v
 
 
@@ -334,45 +277,28 @@ def k_weighting_sos(sr: int) -> np.ndarray:
     return np.vstack([np.concatenate([shelf.b, shelf.a]), np.concatenate([hp.b, hp.a])])
 
 
-class LoudnessMeter:
-    """Per ``HOP``-sample block, the energy of the K-weighted signal summed over channels, fed slice
-    by slice (slices a multiple of HOP long, but the last), the filter state carried: the loudness
-    under any control-rate gain is then exact up to in-block gain changes."""
-
-    def __init__(self, sr: int):
-        # float32 in, float32 sections: half the memory traffic; on the test mixes the integrated
-        # loudness moves by under 0.001 LU against float64 (the tests hold it to pyloudnorm's)
-        self._sos = k_weighting_sos(sr).astype(np.float32)
-        self._state = None
-        self._blocks: list[np.ndarray] = []
-
-    def add(self, x: np.ndarray) -> None:
-        kw, self._state = sosfilt_frames(self._sos, np.ascontiguousarray(x, np.float32), self._state)
-        m = len(kw) // HOP * HOP
-        flat = kw[:m].view(np.float32).reshape(m, -1)  # complex frames back to [m, channels]
-        self._blocks.append(np.einsum("ij,ij->i", flat, flat).reshape(-1, HOP).sum(axis=1))
-
-    def blocks(self) -> np.ndarray:
-        return np.concatenate(self._blocks) if self._blocks else np.zeros(0)
-
-
 def loudness_blocks(y: np.ndarray, sr: int) -> np.ndarray:
-    """:class:`LoudnessMeter` over a whole array ([n] or [n, channels])."""
-    x = y[:, None] if y.ndim == 1 else y
-    meter = LoudnessMeter(sr)
-    for a, b in chunks((len(x) // HOP) * HOP):
-        meter.add(x[a:b])
-    return meter.blocks()
+    """Per ``HOP``-sample block, the energy of the K-weighted ``y`` ([n] or [n, channels]) summed over
+    samples and channels (the last, partial block dropped)."""
+    x = frames(y)
+    energy = np.empty(len(x) // HOP)
+    kernels.k_weighted_energy(x, k_weighting_sos(sr), HOP, energy)
+    return energy
+
+
+@lru_cache(maxsize=4)
+def _hop_of_block(n_blocks: int, sr: int, hop: int) -> tuple[np.ndarray, int]:
+    """(the 100-ms BS.1770 hop each ``hop``-sample block starts in, the number of whole hops)."""
+    hop_samples = round(0.1 * sr)
+    return np.arange(n_blocks) * hop // hop_samples, n_blocks * hop // hop_samples
 
 
 def hop_energy(blocks: np.ndarray, sr: int, gain: np.ndarray | None = None, hop: int = HOP) -> np.ndarray:
     """Mean square per 100-ms BS.1770 hop, from :func:`loudness_blocks` (times a control-rate ``gain``)."""
     e = blocks if gain is None else blocks * np.square(gain[: len(blocks)], dtype=np.float64)
-    t = np.arange(len(e)) * hop / sr  # block start times
-    hops = np.floor(t / 0.1 + 1e-9).astype(np.int64)
-    n_hops = int(len(e) * hop // round(0.1 * sr))
-    keep = hops < n_hops
-    return np.bincount(hops[keep], weights=e[keep], minlength=n_hops) / round(0.1 * sr)
+    hops, n_hops = _hop_of_block(len(e), sr, hop)
+    keep = np.searchsorted(hops, n_hops)  # hops ascend: the blocks before this one start in a whole hop
+    return np.bincount(hops[:keep], weights=e[:keep], minlength=n_hops) / round(0.1 * sr)
 
 
 def gated_loudness(energy: np.ndarray) -> float:
@@ -400,50 +326,13 @@ def _interpolator() -> np.ndarray:
     return np.stack([h[p::OVERSAMPLE][::-1] for p in range(OVERSAMPLE)], axis=1).astype(np.float32)
 
 
-def inter_sample_peaks(x: np.ndarray, floor: float, lo: int = 0, hi: int | None = None):
-    """(index, value) of the 4x-interpolated peak within +-0.875 samples of every local maximum of
-    |x[:, ch]| louder than ``floor`` among samples lo..hi-1 (``x`` may carry context either side).
-    A peak between two samples sits next to a local maximum of the samples, and quieter ones cannot
-    reach a ceiling ``TRUE_PEAK_HEADROOM_DB`` above. (The first and last 6 samples of ``x`` are left
-    to the sample peak: their windows would need samples that are not there.)"""
-    x = x[:, None] if x.ndim == 1 else x
-    hi = len(x) if hi is None else hi
-    fir = _interpolator()
-    half = fir.shape[0] // 2  # 6: window x[i-6 .. i+5] and x[i-5 .. i+6] around sample i
-    lo, hi = max(lo, half), min(hi, len(x) - half - 1)
-    idx_all, val_all = [], []
-    for start, stop in chunks(max(0, hi - lo)):
-        s0, s1 = lo + start, lo + stop
-        for ch in range(x.shape[1]):
-            a = np.abs(x[s0 - 1:s1 + 1, ch])
-            loud = np.flatnonzero((a[1:-1] > floor) & (a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + s0
-            if loud.size == 0:
-                continue
-            col = x[:, ch]
-            for first in (half, half - 1):  # windows starting 6 and 5 samples before i
-                windows = col[(loud - first)[:, None] + np.arange(fir.shape[0])]
-                idx_all.append(loud)
-                val_all.append(np.abs(windows @ fir).max(axis=1))
-    if not idx_all:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return np.concatenate(idx_all), np.concatenate(val_all)
-
-
-def add_block_maxima(peaks: np.ndarray, index: np.ndarray, value: np.ndarray, hop: int = HOP) -> None:
-    """peaks[i // hop] = max(peaks[i // hop], value) for every (i, value), in place."""
-    if index.size == 0:
-        return
-    order = np.argsort(index, kind="stable")
-    blocks = np.minimum(index[order] // hop, len(peaks) - 1)
-    first = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
-    idx = blocks[first]
-    peaks[idx] = np.maximum(peaks[idx], np.maximum.reduceat(value[order], first).astype(peaks.dtype))
-
-
 def true_peak_blocks(y: np.ndarray, floor: float, hop: int = HOP, peaks: np.ndarray | None = None) -> np.ndarray:
-    """Per ``hop`` block, the larger of the sample peak and the inter-sample peaks near its loud samples."""
-    peaks = block_peak(y, hop) if peaks is None else peaks.copy()
-    add_block_maxima(peaks, *inter_sample_peaks(y, floor), hop=hop)
+    """Per ``hop`` block, the larger of the sample peak and the 4x-interpolated peaks next to every
+    local maximum louder than ``floor`` (quieter ones cannot reach a ceiling ``TRUE_PEAK_HEADROOM_DB``
+    above)."""
+    x = frames(y)
+    peaks = (block_peak(x, hop) if peaks is None else peaks).astype(np.float64)
+    kernels.add_true_peaks(x, float(floor), _interpolator(), hop, peaks)
     return peaks
 
 

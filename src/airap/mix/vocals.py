@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import signal
 
-from .chain import as_frames
+from . import kernels
 from .types import TimedLine, TimedSyllable, TimedWord
 
 # A crew line (several characters in unison): each extra voice a few cents off the lead and panned
@@ -78,15 +78,13 @@ def vocal_track(placed: list[PlacedLine], n_samples: int) -> np.ndarray:
     else stereo [n, 2] (constant-power pan, scaled so the centre keeps unit gain on each side)."""
     stereo = any(p.pan for p in placed)
     vocal = np.zeros((n_samples, 2) if stereo else n_samples, np.float32)
-    frames = as_frames(vocal)  # stereo: one complex frame per sample, so a pan is one complex factor
+    frames = vocal.reshape(n_samples, -1)
     for p in placed:
-        end = min(n_samples, p.start + len(p.audio))
-        piece = p.audio[: end - p.start]
-        if stereo:
-            angle = (p.pan + 1) * np.pi / 4
-            frames[p.start:end] += piece * np.complex64(p.gain * np.sqrt(2) * complex(np.cos(angle), np.sin(angle)))
-        else:
-            frames[p.start:end] += piece * np.float32(p.gain)
+        if p.start >= n_samples:
+            continue
+        angle = (p.pan + 1) * np.pi / 4
+        left, right = (p.gain * np.sqrt(2) * np.cos(angle), p.gain * np.sqrt(2) * np.sin(angle)) if stereo else (p.gain, 0.0)
+        kernels.add_panned(frames, np.ascontiguousarray(p.audio, np.float32), p.start, left, right)
     return vocal
 
 
