@@ -48,6 +48,7 @@ from .mix import (
     place_line,
     plain_pages,
     plan_adlibs,
+    reuse_freed_memory,
     vocal_track,
     write_track,
 )
@@ -163,6 +164,7 @@ class Renderer:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="airap-render") if self.threads > 1 else None
         self.engine_id = getattr(self.engine, "fingerprint", self.engine.name)
         plain_pages()  # every render writes ~10 fresh song-sized buffers
+        reuse_freed_memory()  # and many smaller ones, freed and made again
         load_kernels()
 
     def validate(self, req: RenderRequest) -> RenderRequest:

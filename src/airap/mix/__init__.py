@@ -8,6 +8,7 @@ sung line's fields by name).
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 import numpy as np
@@ -34,7 +35,7 @@ from .types import SectionSpan, Stems, TimedLine, TimedSyllable, TimedWord, Trac
 from .vocals import CREW_DETUNE, DOUBLE_DETUNE, PlacedLine, double_line, harmony_line, place_line, vocal_track
 
 __all__ = ["AdlibPlan", "adlib_track", "plan_adlibs", "CREW_DETUNE", "DOUBLE_DETUNE", "double_line", "harmony_line", "PlacedLine", "SectionSpan", "Stems", "Track", "TimedLine", "TimedSyllable", "TimedWord",
-           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "load_kernels", "mix_track", "place_line", "plain_pages", "true_peak_db", "vocal_track",
+           "DUCK_DB_GENERATED", "DUCK_DB_UPLOAD", "lrc", "load_kernels", "mix_track", "place_line", "plain_pages", "reuse_freed_memory", "true_peak_db", "vocal_track",
            "write_track"]
 
 # How far the beat dips under the vocal, dB. Chosen by ear on the demo verses: an upload arrives
@@ -57,6 +58,31 @@ def plain_pages() -> None:
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _set_madvise_hugepage
     _set_madvise_hugepage(False)
+
+
+# glibc's malloc (mallopt parameters): arrays under MMAP_THRESHOLD come from the heap, and up to
+# TRIM_THRESHOLD of freed heap is kept for reuse rather than handed back to the kernel.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 << 20  # glibc's largest: every control-rate array and most temporaries
+TRIM_THRESHOLD = 256 << 20
+
+
+def reuse_freed_memory() -> None:
+    """Keep freed memory for the next array instead of returning it to the kernel. By default glibc
+    maps every array over ~128 kB afresh and unmaps it when freed, and each fresh 4-kB page costs a
+    fault when first written: ~3.7 us a page on the 2-core VMs, so a 1.2-MB control-rate array
+    (one value per 32 samples of a 2-minute song) cost more to fault in than to compute, and the
+    mix stage's gain arithmetic took twice as long (benchmarks/mix_speed.py). Song-sized arrays
+    (over 32 MB) are still mapped and unmapped, so a long-lived process holds at most
+    TRIM_THRESHOLD more than it uses. glibc only; a user's own MALLOC_* / GLIBC_TUNABLES settings win."""
+    if any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc: its own allocator's defaults
+        pass
 
 
 def load_kernels(sr: int = 44100) -> None:

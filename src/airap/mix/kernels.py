@@ -231,29 +231,31 @@ def k_weighted_energy(y, k_sos, hop, k_energy):
 
 @njit(cache=True)
 def add_true_peaks(x, floor, fir, hop, peaks):
-    """Raise ``peaks`` (per ``hop`` block) to the 4x-interpolated peak within +-0.875 samples of
-    every local maximum of |x[:, ch]| louder than ``floor``. ``fir``: [taps, phases], column p of the
-    window x[j - taps + 1 .. j] giving the value at original time j - delay + p / phases. A peak
-    between two samples sits next to a local maximum of the samples. (The first and last
-    taps / 2 samples are left to the sample peak: their windows would need samples not there.)"""
+    """Raise ``peaks`` (per ``hop`` block: the sample peaks) to the 4x-interpolated peak within
+    +-0.875 samples of every local maximum of |x[:, ch]| louder than ``floor``; blocks whose sample
+    peak is under ``floor`` are skipped. ``fir``: [taps, phases], column p of the window
+    x[j - taps + 1 .. j] giving the value at original time j - delay + p / phases. A peak between
+    two samples sits next to a local maximum of the samples. (The first and last taps / 2 samples
+    are left to the sample peak: their windows would need samples not there.)"""
     n, c = x.shape
     f = x.reshape(-1)
     taps, phases = fir.shape
     half = taps // 2
-    for j in range(half * c, (n - half - 1) * c):
-        a = abs(f[j])
-        if a <= floor or a < abs(f[j - c]) or a < abs(f[j + c]):
+    for kb in range(len(peaks)):
+        if peaks[kb] <= floor:
             continue
-        best = 0.0
-        for first in (half, half - 1):  # windows starting 6 and 5 samples before the maximum
-            for p in range(phases):
-                acc = 0.0
-                for t in range(taps):
-                    acc += f[j + (t - first) * c] * fir[t, p]
-                best = max(best, abs(acc))
-        kb = min(j // c // hop, len(peaks) - 1)
-        if best > peaks[kb]:
-            peaks[kb] = best
+        best_block = peaks[kb]
+        for j in range(max(kb * hop, half) * c, min((kb + 1) * hop, n - half - 1) * c):
+            a = abs(f[j])
+            if a <= floor or a < abs(f[j - c]) or a < abs(f[j + c]):
+                continue
+            for first in (half, half - 1):  # windows starting 6 and 5 samples before the maximum
+                for p in range(phases):
+                    acc = 0.0
+                    for t in range(taps):
+                        acc += f[j + (t - first) * c] * fir[t, p]
+                    best_block = max(best_block, abs(acc))
+        peaks[kb] = best_block
 
 
 @njit(cache=True, fastmath=True)
