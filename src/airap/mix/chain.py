@@ -23,8 +23,6 @@ CEILING_DBTP = -1.0
 HOP = 32  # samples per control value: 0.7 ms at 44.1 kHz, well under every attack time used here
 TRUE_PEAK_HEADROOM_DB = 3.5  # samples this far under the ceiling cannot overshoot it between samples
 # (a band-limited signal's inter-sample peak exceeds its sample peak by at most ~3 dB, at fs/4)
-# Frames per slice where a caller still works slice by slice (the ad-lib layer, chunks()).
-CHUNK = 1 << 16
 OVERSAMPLE = 4  # true peak per ITU-R BS.1770-4 Annex 2: 4x, a 48-tap (12 per phase) interpolator
 
 
@@ -51,11 +49,6 @@ def frames(y: np.ndarray, inplace: bool = False) -> np.ndarray:
     if inplace and not np.shares_memory(x, y):
         raise ValueError("in-place audio work needs a C-contiguous float32 buffer")
     return x[:, None] if x.ndim == 1 else x
-
-
-def chunks(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
-    """(start, stop) of the ``size``-frame slices covering ``n`` frames."""
-    return [(a, min(n, a + size)) for a in range(0, n, size)]
 
 
 def follow(blocks: np.ndarray, sr: int, attack: float, release: float, hop: int = HOP) -> np.ndarray:
