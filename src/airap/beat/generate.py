@@ -6,6 +6,7 @@ same BeatGrid drives the vocal plan."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -236,11 +237,38 @@ def _chords(add, style: BeatStyle, bp: BarPlan, step_t: list[float], chord: list
 DYNAMIC_SAMPLES = True
 
 
+FLUID_WARN = 2  # FluidSynth's log levels: 0 panic, 1 error, 2 warning, 3 info, 4 debug
+_fluid_log = logging.getLogger("airap.fluidsynth")
+
+
+@lru_cache(maxsize=1)
+def _fluidsynth_warnings_to_logging():
+    """FluidSynth's warnings go to the ``airap.fluidsynth`` logger at debug level instead of stderr.
+    Debian's FluidSynth 2.3 warns "Modulator with source 1 none ... fluid_synth_add_default_mod" for
+    every synth it makes, a known harmless message about its own default modulators, and a render
+    makes several synths: the demo printed eleven of them. Errors still reach stderr. Returns the
+    callback, kept alive here for the life of the process."""
+    import ctypes
+
+    import fluidsynth
+
+    @ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+    def forward(level, message, data):
+        _fluid_log.debug("fluidsynth: %s", (message or b"").decode("utf-8", "replace"))
+
+    try:
+        fluidsynth._fl.fluid_set_log_function(FLUID_WARN, forward, None)
+    except AttributeError:  # a FluidSynth without it: its warnings stay on stderr
+        pass
+    return forward
+
+
 def new_synth(sample_rate: int):
     """A fresh FluidSynth with the soundfont loaded: (synth, soundfont id). Each beat gets its own,
     so nothing of an earlier render (reverb tails, chorus phase) reaches it: same seed, same audio."""
     import fluidsynth
 
+    _fluidsynth_warnings_to_logging()
     synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=0.5)
     if DYNAMIC_SAMPLES:
         synth.setting("synth.dynamic-sample-loading", 1)
