@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -72,6 +73,18 @@ class Adlibs:
     plans: list  # mix.AdlibPlan
     clips: dict[str, np.ndarray]  # interjection -> mono audio at the track's rate
     leads: list  # mix.PlacedLine of the lead voices (the echoes' source)
+
+
+class LineJob(NamedTuple):
+    """What one line is sung from (the arguments of ``Renderer._line_takes`` after the line number)."""
+
+    line: object  # text.Line
+    line_plan: object  # flow.LinePlan
+    voice: str
+    crew: tuple[str, ...]
+    flow: str
+    melody: tuple  # (notes, harmony notes); (None, None) for a rapped line
+    doubled: bool
 
 
 @dataclass(frozen=True)
@@ -210,8 +223,8 @@ class Renderer:
         doubles = [ln.double if ln.double is not None else catalog.PERFORMANCE[kind].double
                    for ln, kind in zip(song.lines, kinds)]
         clock.start("vocals", 0.35)
-        jobs = list(zip(song.lines, plan.lines, settings.line_voices, settings.line_crews, settings.line_flows,
-                        melodies, doubles))
+        jobs = [LineJob(*job) for job in zip(song.lines, plan.lines, settings.line_voices, settings.line_crews,
+                                             settings.line_flows, melodies, doubles)]
         levels = [ln.adlibs or catalog.PERFORMANCE[kind].adlibs for ln, kind in zip(song.lines, kinds)]
         shouts = self._interjection_jobs(store, levels, settings, song)
         # the lines and the ad-lib interjections, sung side by side
@@ -263,7 +276,7 @@ class Renderer:
                 on_done(len(out))
         return out
 
-    def _one_register(self, store: TakeStore | None, jobs: list, sung_lines: list[LineTakes],
+    def _one_register(self, store: TakeStore | None, jobs: list[LineJob], sung_lines: list[LineTakes],
                       accents_on: bool) -> list[LineTakes]:
         """The sung lines of a section, by one character, in one register. Each line's notes were
         moved by whole octaves to fit the voice on their own, and neighbouring lines of a hook could
@@ -271,12 +284,12 @@ class Renderer:
         line moved -24, the third -12). The octave most of the section's lines took (a tie: its first
         line's) is kept, if it keeps every line within C2-C6, and the other lines are sung again in it."""
         groups: dict[tuple, list[int]] = {}
-        for k, ((line, _, voice, *_rest), takes) in enumerate(zip(jobs, sung_lines)):
+        for k, (job, takes) in enumerate(zip(jobs, sung_lines)):
             if takes.notes is not None:
-                groups.setdefault((line.section, voice), []).append(k)
+                groups.setdefault((job.line.section, job.voice), []).append(k)
         again = []
         for members in groups.values():
-            notes = [jobs[k][5][0] for k in members]
+            notes = [jobs[k].melody[0] for k in members]
             shifts = [sung_lines[k].notes[0] - n[0] for k, n in zip(members, notes)]
             keep = max(shifts, key=lambda sh: (shifts.count(sh), sh == shifts[0]))
             if all(LOWEST <= min(n) + keep and max(n) + keep <= HIGHEST for n in notes):
