@@ -6,7 +6,9 @@ and the mix are then measured from the files alone (nothing reads the arrangemen
 
 Songs (benchmarks/data/production): ``dev_en`` was listened to while the arrangement rules were
 written (seed 1); ``heldout_zh`` (Mandarin section names, seed 2) and ``heldout_untagged_en`` (no
-tags: the default form must find the hook, seed 3) were not, and are reported apart.
+tags: the default form must find the hook, seed 3) were not, and are reported apart. ``fresh_en``
+(hook first, seed 4) and ``fresh_zh`` (seed 5) were written at the start of session 13, before any
+change made that session, and are a third split that no rule or threshold has seen.
 
 Metrics, all defined before the first run and not changed after it:
 All beat metrics read the generator's output before the mix (raw_beat.wav: beat.wav is the beat's
@@ -21,6 +23,7 @@ share of the mix, ducked under the vocal, which would count the vocal's phrasing
 - contrast: a checkerboard-kernel novelty curve on the beat stem (per-beat log-mel + onset strength,
   cosine self-similarity, a Gaussian-tapered kernel NOVELTY_HALF_BEATS beats wide on each side); its
   peaks (local maxima over +-4 beats above mean + 1 std) must fall within one beat of every hook start;
+  the same detector on beat.wav (the beat stem as heard, ducked under the vocal) is reported beside it;
 - loudness and true peak of mix.wav (pyloudnorm; 4x resample_poly);
 - the mix stage's seconds per minute of audio (the renderer's own stage clock).
 """
@@ -45,7 +48,10 @@ sys.path.insert(0, str(HERE))
 from _worktree import ROOT, worktree  # noqa: E402
 
 SONGS = {"dev_en": ("dev_en.txt", 1, "dev"), "heldout_zh": ("heldout_zh.txt", 2, "held-out"),
-         "heldout_untagged_en": ("heldout_untagged_en.txt", 3, "held-out")}
+         "heldout_untagged_en": ("heldout_untagged_en.txt", 3, "held-out"),
+         # written at the start of session 13, before any change that session, and never listened to
+         "fresh_en": ("fresh_en.txt", 4, "fresh"), "fresh_zh": ("fresh_zh.txt", 5, "fresh")}
+SPLITS = ("dev", "held-out", "fresh")
 ONSET_CORR_SAME = 0.9
 SPECTRUM_DB_SAME = 1.0
 SPECTRUM_RANGE_DB = 30.0  # bands more than this under the phrase's loudest band are left out
@@ -63,10 +69,17 @@ def render_all(src: str, out: str, styles: list[str], engine: str) -> None:
     from airap.render import Renderer
     from airap.request import RenderRequest
 
-    # the generator's own output, before the mix ducks it under the vocal (beat.wav is the ducked share)
+    # the generator's own output, copied before the mix ducks it under the vocal: the render hands its
+    # arrays to the mix (consume=True), so the Beat's own audio becomes beat.wav, the ducked share
     raw = []
     played = render_module.backing_beat
-    render_module.backing_beat = lambda *a, **k: raw.append(played(*a, **k)) or raw[-1]
+
+    def keep_raw(*a, **k):
+        beat = played(*a, **k)
+        raw.append(beat.audio.copy())
+        return beat
+
+    render_module.backing_beat = keep_raw
     renderer = Renderer(engine)
     for song, (file, seed, _) in SONGS.items():
         lyrics = (HERE / "data" / "production" / file).read_text(encoding="utf-8")
@@ -74,7 +87,7 @@ def render_all(src: str, out: str, styles: list[str], engine: str) -> None:
             folder = Path(out) / song / style
             t = time.perf_counter()
             res = renderer.render(RenderRequest(lyrics=lyrics, beat=style, seed=seed), folder)
-            sf.write(folder / "raw_beat.wav", raw.pop().audio, res.track.sample_rate, subtype="FLOAT")
+            sf.write(folder / "raw_beat.wav", raw.pop(), res.track.sample_rate, subtype="FLOAT")
             (folder / "stage_seconds.json").write_text(json.dumps(
                 {**res.timings, "wall": time.perf_counter() - t, "duration": res.track.duration}))
             print(song, style, f"{res.track.duration:.1f} s", flush=True)
@@ -88,11 +101,12 @@ def run_tree(src: Path, out: Path, styles: list[str], engine: str) -> None:
 
 # -- measuring ---------------------------------------------------------------------------------------
 
-def load_beat(folder: Path):
-    """The generated beat as the generator played it (raw_beat.wav: not ducked under the vocal)."""
+def load_beat(folder: Path, name: str = "raw_beat.wav"):
+    """The generated beat as the generator played it (raw_beat.wav: not ducked under the vocal), or
+    ``beat.wav``, the beat stem as heard in the mix."""
     import soundfile as sf
 
-    y, sr = sf.read(folder / "raw_beat.wav", dtype="float32")
+    y, sr = sf.read(folder / name, dtype="float32")
     return y.mean(axis=1), sr
 
 
@@ -240,6 +254,7 @@ def measure_tree(out: Path, styles: list[str]) -> dict:
                 "duration_s": round(stages["duration"], 1),
                 "sections": [f"{s['name']}:{s.get('bars', '?')}" for s in song_form(timings)],
                 "variation": variation(y, sr, timings), "novelty": novelty_hooks(y, sr, timings),
+                "novelty_heard": novelty_hooks(*load_beat(folder, "beat.wav"), timings),
                 "contrast": contrast(y, sr, timings),
                 **loudness(folder),
                 "mix_seconds_per_minute": round(stages["mix"] / stages["duration"] * 60, 3),
@@ -250,19 +265,21 @@ def measure_tree(out: Path, styles: list[str]) -> dict:
 
 def summary(rows: dict, styles: list[str]) -> dict:
     out = {}
-    for split in ("dev", "held-out"):
+    for split in SPLITS:
         songs = [s for s, (_, _, sp) in SONGS.items() if sp == split]
         keys = [f"{s}/{st}" for s in songs for st in styles]
         pairs = sum(rows[k]["variation"]["phrase_pairs"] for k in keys)
         differ = sum(rows[k]["variation"]["differ"] for k in keys)
         hooks = sum(rows[k]["novelty"]["hooks"] for k in keys)
         found = sum(rows[k]["novelty"]["found"] for k in keys)
+        heard = sum(rows[k]["novelty_heard"]["found"] for k in keys if "novelty_heard" in rows[k])
         at = [rows[k]["contrast"]["at_section_starts"] for k in keys if rows[k]["contrast"]["at_section_starts"]]
         inside = [rows[k]["contrast"]["inside_sections"] for k in keys if rows[k]["contrast"]["inside_sections"]]
         out[split] = {"variation_share": round(differ / pairs, 3) if pairs else None, "phrase_pairs": pairs,
                       "contrast_at_section_starts": [round(float(v), 2) for v in np.mean(at, axis=0)] if at else None,
                       "contrast_inside_sections": [round(float(v), 2) for v in np.mean(inside, axis=0)] if inside else None,
                       "hooks_found": f"{found}/{hooks}",
+                      "hooks_found_in_beat_wav": f"{heard}/{hooks}",
                       "lufs_range": [min(rows[k]["lufs"] for k in keys), max(rows[k]["lufs"] for k in keys)],
                       "max_true_peak": max(rows[k]["true_peak_dbtp"] for k in keys),
                       "mix_s_per_min_median": float(np.median([rows[k]["mix_seconds_per_minute"] for k in keys])),
