@@ -8,7 +8,9 @@ Songs (benchmarks/data/production): ``dev_en`` was listened to while the arrange
 written (seed 1); ``heldout_zh`` (Mandarin section names, seed 2) and ``heldout_untagged_en`` (no
 tags: the default form must find the hook, seed 3) were not, and are reported apart. ``fresh_en``
 (hook first, seed 4) and ``fresh_zh`` (seed 5) were written at the start of session 13, before any
-change made that session, and are a third split that no rule or threshold has seen.
+change made that session, and ``fresh2_*`` (seeds 6, 7; an outro, plain ``[verse]``/``[hook]`` tags
+on Mandarin) before a trial change of the hook's entrance (not kept): a third split that no rule or
+threshold has seen.
 
 Metrics, all defined before the first run and not changed after it:
 All beat metrics read the generator's output before the mix (raw_beat.wav: beat.wav is the beat's
@@ -50,7 +52,8 @@ from _worktree import ROOT, worktree  # noqa: E402
 SONGS = {"dev_en": ("dev_en.txt", 1, "dev"), "heldout_zh": ("heldout_zh.txt", 2, "held-out"),
          "heldout_untagged_en": ("heldout_untagged_en.txt", 3, "held-out"),
          # written at the start of session 13, before any change that session, and never listened to
-         "fresh_en": ("fresh_en.txt", 4, "fresh"), "fresh_zh": ("fresh_zh.txt", 5, "fresh")}
+         "fresh_en": ("fresh_en.txt", 4, "fresh"), "fresh_zh": ("fresh_zh.txt", 5, "fresh"),
+         "fresh2_en": ("fresh2_en.txt", 6, "fresh"), "fresh2_zh": ("fresh2_zh.txt", 7, "fresh")}
 SPLITS = ("dev", "held-out", "fresh")
 ONSET_CORR_SAME = 0.9
 SPECTRUM_DB_SAME = 1.0

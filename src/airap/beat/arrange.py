@@ -17,6 +17,7 @@ from .styles import STEPS, BeatStyle, DrumBar
 
 PHRASE_BARS = 4  # sections start on 4-bar phrases: the unit a listener counts in
 OUTRO_BARS = 2  # the hook's music once more after the last line, then the final hit
+DROP_STEP = 12  # the drums and the bass stop from this 16th of the bar before a hook (12: beat 4)
 SECTION_KINDS = ("intro", "verse", "hook", "bridge", "outro")
 _KIND_WORDS = (  # a section's name -> its kind (first match wins; anything else is a verse)
     ("hook", ("hook", "chorus", "refrain", "chant", "副歌", "合唱")),
@@ -74,7 +75,7 @@ class BarPlan:
     lead: bool
     counter: bool
     crash: bool  # a crash on the downbeat (a section starts)
-    drop_last_beat: bool  # the drums and the bass stop for the last beat before a hook
+    drop_last_beat: bool  # the drums and the bass stop from DROP_STEP to the hook
     octave_jump: bool  # the bass's last note an octave up (turnarounds)
 
 
@@ -177,8 +178,8 @@ def _hats_only(bar: DrumBar) -> DrumBar:
 
 
 def _drop_beat_four(bar: DrumBar) -> DrumBar:
-    """Nothing starts on beat 4: the silence before the hook lands."""
-    cut = lambda p: p[:12] + "." * 4
+    """Nothing starts from DROP_STEP on: the silence before the hook lands."""
+    cut = lambda p: p[:DROP_STEP] + "." * (STEPS - DROP_STEP)
     return DrumBar(*(cut(getattr(bar, f)) for f in ("kick", "snare", "hat", "open_hat", "perc")))
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import signal
 
 from ..errors import SetupError
-from .arrange import LAYERS, Arrangement, BarPlan, Section, arrange
+from .arrange import DROP_STEP, LAYERS, Arrangement, BarPlan, Section, arrange
 from .grid import BeatGrid
 from .styles import STEPS, BeatStyle
 
@@ -166,7 +166,7 @@ def beat_midi(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement, seed: 
         _chords(add, style, bp, step_t, chord)
         if bp.lead:
             for s, length, note in melody[b % len(melody)]:
-                if bp.drop_last_beat and s >= 12:
+                if bp.drop_last_beat and s >= DROP_STEP:
                     continue
                 add("lead", note, step_t[s], step_t[min(STEPS, s + length)] - 0.02, style.chord_velocity + 18)
         if bp.section.kind in ("hook", "outro"):  # the hook is bigger: its chords held an octave up
@@ -196,10 +196,10 @@ def _bass_bar(style: BeatStyle, bp: BarPlan, step_t: list[float], root: int, nex
         return [_Note(root, step_t[0], step_t[STEPS] - 0.02, 95)]
     steps = [s for s, c in enumerate(bp.drums.kick) if c in "xX"] or [0]
     if bp.drop_last_beat:
-        steps = [s for s in steps if s < 12] or [0]
+        steps = [s for s in steps if s < DROP_STEP] or [0]
     notes = []
     for k, s in enumerate(steps):
-        nxt = steps[k + 1] if k + 1 < len(steps) else (12 if bp.drop_last_beat else STEPS)
+        nxt = steps[k + 1] if k + 1 < len(steps) else (DROP_STEP if bp.drop_last_beat else STEPS)
         pitch = root + (12 if bp.octave_jump and k == len(steps) - 1 and k > 0 else 0)
         if style.bass == "808":
             glide = next_root if (k == len(steps) - 1 and next_root != root and not bp.drop_last_beat) else None
@@ -467,9 +467,9 @@ def generate_beat(style: BeatStyle, grid: BeatGrid, arrangement: Arrangement | N
     for bp in arrangement.bars:
         if bp.drop_last_beat:
             hook = grid.slot_time(bp.bar + 1, 0)
-            _gate([drums, bass], grid.slot_time(bp.bar, 12), hook, sample_rate)
+            _gate([drums, bass], grid.slot_time(bp.bar, DROP_STEP), hook, sample_rate)
             i1 = int(round(hook * sample_rate))
-            beat_len = int(round((hook - grid.slot_time(bp.bar, 12)) * sample_rate))
+            beat_len = int(round((hook - grid.slot_time(bp.bar, DROP_STEP)) * sample_rate))
             piece = swell[-min(len(swell), i1, beat_len):]  # the swell fills the dropped beat, no more
             music[i1 - len(piece):i1] += 0.5 * piece
     audio = drums + bass + music
