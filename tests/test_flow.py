@@ -90,3 +90,20 @@ def test_held_mandarin_syllable_holds_its_vowel_not_the_glide():
     durs = plan.syllables[0].phoneme_durations
     assert durs[2] > 0.14 and durs[1] <= 0.05 + 1e-9 and durs[3] <= 0.1 + 1e-9
     assert plan.syllables[0].rest_after > 0  # held no longer than a Mandarin vowel may be: the rest is silence
+
+
+def test_mandarin_line_keeps_its_natural_pace_on_the_grid():
+    """Mandarin has tones, not stress: its syllables are not pulled onto beats one by one, so a line
+    read at one 16th per syllable is rapped on consecutive 16ths, without gaps inside it."""
+    sixteenth = 60 / 92 / 4
+    words, naturals = [], []
+    for w in range(4):
+        sylls = tuple(Syllable(text="字", phonemes=("t", "a↘"), vowel_index=1, lang="zh", tone=1 + (2 * w + k) % 4,
+                               rhyme="a") for k in range(2))
+        words.append(Word(text="字字", lang="zh", syllables=sylls))
+        naturals += [[0.05, sixteenth - 0.05]] * 2
+    line = Line(text="字" * 8, words=tuple(words))
+    lp = plan_line(line, from_durations(naturals, [1] * 8, lead_in=0.05), BeatGrid.regular(92, 40), 1,
+                   get_flow("straight"))
+    steps = np.diff([s.slot for s in lp.syllables])
+    assert list(steps) == [1] * 7

@@ -50,6 +50,12 @@ W_SAME_SLOT = 0.4
 # dev verse of benchmarks/voices.py (8 lines, 6 characters, rapped CER): 18.9 % vs 17.8 % with rests at
 # word ends only: within Whisper's noise on 71 characters, so the choice is the delivery, not a gain.
 HOLD_MANDARIN = 1.3
+# Mandarin syllables are neither pulled onto beats nor kept off them (:attr:`Syllable.stress_timed`):
+# only a line's end and its rhymes seek strong slots. When every full-tone syllable counted as
+# stressed, nearly every Mandarin syllable was pulled towards a beat and lines were spread with gaps
+# (mean vowel-onset interval 0.33 s against ~0.20 s read): on the dev verse of benchmarks/voices.py,
+# rapped CER 22.5 % -> 12.7 % over xi, jian, mei, jolly (natural timing on the grid: 4.2 %);
+# held-out: benchmarks/mandarin_flow.py.
 MIN_INTERVAL_OF_NATURAL = 0.4  # an onset interval may shrink to 40 % of the natural one, no more
 LAST_RIME_ROOM = 0.6  # the line's last rime needs 60 % of its natural length before the next downbeat
 FIRST_ONSET_ROOM = 0.35  # s the first syllable's consonants may take before its slot (in the lead-in)
@@ -125,12 +131,14 @@ def _solve(line: Line, natural: Alignment, times: np.ndarray, tpl: FlowTemplate,
     strength = np.tile(tpl.strengths(), (k1 + tpl.slots_per_bar - 1) // tpl.slots_per_bar)[:k1]
     strength[-1] = 0.0  # the closing slot is the next line's downbeat
     strong = np.array([s.strong for s in sylls])
+    pulled = np.array([s.stress_timed for s in sylls])  # Mandarin: only its line end and rhymes seek a beat
 
     last_rhyme = max(rhymes.syllables, default=None)
     in_bar = np.arange(k1) % tpl.slots_per_bar
 
     def accent(i: int) -> np.ndarray:
         c = np.where(strong[i], W_STRONG * (1 - strength), W_WEAK * np.where(strength >= 0.8, strength, 0))
+        c = c if pulled[i] else np.zeros(k1)
         if i == n - 1 or i in rhymes.syllables:
             c = c + W_RHYME * (1 - strength)
         if i == last_rhyme and same_slot is not None:

@@ -44,9 +44,14 @@ class Syllable:
         return self.vowel_index
 
     @property
+    def stress_timed(self) -> bool:
+        """Its language places stresses on beats (English); Mandarin has tones, not lexical stress."""
+        return self.lang != "zh"
+
+    @property
     def strong(self) -> bool:
-        """Wants a strong beat: stressed EN syllable, or a full-tone ZH syllable."""
-        return self.stress == 1 if self.lang == "en" else self.tone in (1, 2, 3, 4)
+        """Wants a strong beat: a stressed English syllable (no Mandarin syllable does by itself)."""
+        return self.stress_timed and self.stress == 1
 
 
 def main_lang(syllables) -> str:
