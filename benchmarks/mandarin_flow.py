@@ -5,6 +5,7 @@ the plan spaces a line's syllables (mean vowel-onset interval inside lines; the 
 over 0.3 s, i.e. an 8th note (0.33 s at 92 BPM) or more between two syllables of a line).
 
     .venv/bin/python benchmarks/mandarin_flow.py [--base a0bf504] [--voices xi,jian,mei,wolf,onyx,duke,river]
+    .venv/bin/python benchmarks/mandarin_flow.py --engine fast --voices kumo,alpha,fox --out benchmarks/results_mandarin_flow_fast.json
 
 Lines (none used for a choice in the flow planner): the held-out Mandarin verse of
 benchmarks/voices.py (8), the verses of benchmarks/data/production/heldout_zh.txt (12) and the verses
@@ -45,7 +46,7 @@ def held_out_lines() -> list[str]:
     return lines
 
 
-def render_and_judge(src: str, out: str, voices: list[str]) -> None:
+def render_and_judge(src: str, out: str, voices: list[str], engine: str) -> None:
     """In a child process with ``src`` first on the path: render every voice, judge, print JSON."""
     sys.path.insert(0, os.path.join(src, "src"))
     import warnings
@@ -56,7 +57,7 @@ def render_and_judge(src: str, out: str, voices: list[str]) -> None:
     from airap.request import RenderRequest
 
     lyrics = "\n".join(held_out_lines())
-    renderer = Renderer("kokoro")
+    renderer = Renderer(engine)
     rows = {}
     for voice in voices:
         folder = Path(out) / voice
@@ -75,25 +76,26 @@ def render_and_judge(src: str, out: str, voices: list[str]) -> None:
     print(json.dumps(rows, ensure_ascii=False))
 
 
-def run_tree(src: Path, out: Path, voices: list[str]) -> subprocess.Popen:
+def run_tree(src: Path, out: Path, voices: list[str], engine: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(src / "src"), "OMP_NUM_THREADS": "1", "AIRAP_EVAL_THREADS": "1"}
-    return subprocess.Popen([sys.executable, __file__, "--child", str(src), str(out), ",".join(voices)],
+    return subprocess.Popen([sys.executable, __file__, "--child", str(src), str(out), ",".join(voices), engine],
                             env=env, stdout=subprocess.PIPE, text=True)
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _, _, src, out, voices = sys.argv
-        return render_and_judge(src, out, voices.split(","))
+        _, _, src, out, voices, engine = sys.argv
+        return render_and_judge(src, out, voices.split(","), engine)
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="a0bf504", help="the planner that pulled every full-tone syllable to a beat")
     ap.add_argument("--voices", default="xi,jian,mei,wolf,onyx,duke,river")
+    ap.add_argument("--engine", default="kokoro")
     ap.add_argument("--out", default=str(HERE / "results_mandarin_flow.json"))
     a = ap.parse_args()
     voices = a.voices.split(",")
     t = time.time()
     with tempfile.TemporaryDirectory() as tmp, worktree(a.base, Path(tmp) / "base_src") as base_src:
-        jobs = {"new": run_tree(ROOT, Path(tmp) / "new", voices), "base": run_tree(base_src, Path(tmp) / "base", voices)}
+        jobs = {"new": run_tree(ROOT, Path(tmp) / "new", voices, a.engine), "base": run_tree(base_src, Path(tmp) / "base", voices, a.engine)}
         rows = {name: json.loads(job.communicate()[0].strip().splitlines()[-1]) for name, job in jobs.items()}
     summary = {}
     for name, r in rows.items():
@@ -104,7 +106,7 @@ def main() -> None:
                     "mean_cer": round(sum(r[v]["cer"] for v in members) / len(members), 4),
                     "mean_interval_s": round(sum(r[v]["mean_interval_s"] for v in members) / len(members), 3),
                     "gaps_over_0_3_s": round(sum(r[v]["gaps_over_0_3_s"] for v in members) / len(members), 3)}
-    report = {"base_rev": a.base, "bpm": BPM, "lines": held_out_lines(), "summary": summary, "per_voice": rows,
+    report = {"base_rev": a.base, "engine": a.engine, "bpm": BPM, "lines": held_out_lines(), "summary": summary, "per_voice": rows,
               "wall_s": round(time.time() - t)}
     Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(json.dumps({"summary": summary, "cer": {n: {v: r[v]["cer"] for v in voices} for n, r in rows.items()}},
