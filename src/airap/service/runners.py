@@ -106,6 +106,9 @@ class RayRunner:
                                            for p in out.iterdir() if p.is_file()}
                     return result
 
+        # our FastAPI app is the ingress and calls the deployment by handle: no Serve HTTP proxy to start
+        # (it is one more actor whose start-up timed out at 60 s on a loaded 2-core machine)
+        serve.start(proxy_location="Disabled")
         self._handle = serve.run(RenderDeployment.bind(), name="airap", route_prefix=None)
 
     async def run(self, job_dir: Path, spec: dict) -> dict:
