@@ -177,7 +177,7 @@ def _hats_only(bar: DrumBar) -> DrumBar:
     return DrumBar(kick="." * STEPS, snare="." * STEPS, hat=bar.hat.replace("r", "x"))
 
 
-def _drop_beat_four(bar: DrumBar) -> DrumBar:
+def _drop_tail(bar: DrumBar) -> DrumBar:
     """Nothing starts from DROP_STEP on: the silence before the hook lands."""
     cut = lambda p: p[:DROP_STEP] + "." * (STEPS - DROP_STEP)
     return DrumBar(*(cut(getattr(bar, f)) for f in ("kick", "snare", "hat", "open_hat", "perc")))
@@ -222,7 +222,7 @@ def arrange(style: BeatStyle, sections: tuple[Section, ...], seed: int) -> Arran
             if layers.drums == "hats" and role != "fill":
                 drums = _hats_only(drums)
             if into_hook:
-                drums = _drop_beat_four(drums)
+                drums = _drop_tail(drums)
             bars.append(BarPlan(
                 bar=sec.first_bar + i, section=sec, role=role, drums=drums, layers=layers,
                 comp=(i // PHRASE_BARS) % 2 == 1 and sec.kind in ("verse", "hook", "outro"),

@@ -137,8 +137,8 @@ def _solve(line: Line, natural: Alignment, times: np.ndarray, tpl: FlowTemplate,
     in_bar = np.arange(k1) % tpl.slots_per_bar
 
     def accent(i: int) -> np.ndarray:
-        c = np.where(strong[i], W_STRONG * (1 - strength), W_WEAK * np.where(strength >= 0.8, strength, 0))
-        c = c if pulled[i] else np.zeros(k1)
+        c = (np.where(strong[i], W_STRONG * (1 - strength), W_WEAK * np.where(strength >= 0.8, strength, 0))
+             if pulled[i] else np.zeros(k1))
         if i == n - 1 or i in rhymes.syllables:
             c = c + W_RHYME * (1 - strength)
         if i == last_rhyme and same_slot is not None:
