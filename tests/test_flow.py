@@ -1,6 +1,7 @@
 """Plan invariants, property-based over random lines and tempi (no engine needed)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -8,6 +9,7 @@ from airap.align import from_durations
 from airap.beat import BeatGrid
 from airap.catalog import FLOWS, get_flow
 from airap.flow import plan_even, plan_line, plan_song
+from airap.flow.planner import LineRhymes
 from airap.text import Line, Syllable, Word
 
 
@@ -107,3 +109,20 @@ def test_mandarin_line_keeps_its_natural_pace_on_the_grid():
                    get_flow("straight"))
     steps = np.diff([s.slot for s in lp.syllables])
     assert list(steps) == [1] * 7
+
+
+@pytest.mark.parametrize("same_slot", [None, 0, 8])
+def test_mandarin_line_runs_on_without_rests_on_a_swung_grid(same_slot):
+    """A Mandarin line read at 0.2 s per syllable (between a swung 16th and an 8th), its last syllable
+    a rhyme: rapped on consecutive 16ths, not chopped into pairs with rests between (which a rest as
+    cheap as an English word end's gave: slots 0 1 4 5 8 9 12 13)."""
+    words, naturals = [], []
+    for k in range(8):
+        sylls = (Syllable(text="字", phonemes=("t", "a↘"), vowel_index=1, lang="zh", tone=1 + k % 4, rhyme="a"),)
+        words.append(Word(text="字", lang="zh", syllables=sylls))
+        naturals.append([0.05, 0.15])
+    line = Line(text="字" * 8, words=tuple(words))
+    lp = plan_line(line, from_durations(naturals, [1] * 8, lead_in=0.05), BeatGrid.regular(92, 40, swing=0.6), 1,
+                   get_flow("straight"), rhymes=LineRhymes(frozenset({7}), "A"), same_slot=same_slot)
+    assert list(np.diff([s.slot for s in lp.syllables])) == [1] * 7
+    assert all(s.rest_after == 0 for s in lp.syllables[:-1])

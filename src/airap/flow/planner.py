@@ -50,6 +50,13 @@ W_SAME_SLOT = 0.4
 # dev verse of benchmarks/voices.py (8 lines, 6 characters, rapped CER): 18.9 % vs 17.8 % with rests at
 # word ends only: within Whisper's noise on 71 characters, so the choice is the delivery, not a gain.
 HOLD_MANDARIN = 1.3
+# ...but a rest inside a Mandarin line costs more than one at an English word end, so that a line runs
+# at its reading pace and breathes where the line ends. At the English cost (0.15) the line's end and
+# rhymes, seeking strong slots, opened rests of 1-2 beats inside lines (唱 | 到天涯). Chosen on the dev
+# verse of benchmarks/voices.py (jian, wolf, duke, river; Kokoro, 92 BPM), rapped CER 0.15 / 0.35 /
+# 0.6 / 1.2 -> 19.0 / 16.6 / 10.6 / 11.3 %, mean onset interval 0.28 / 0.23 / 0.18 / 0.18 s (read:
+# 0.18-0.20); held-out: benchmarks/mandarin_flow.py.
+REST_COST_MANDARIN = 0.6
 # Mandarin syllables are neither pulled onto beats nor kept off them (:attr:`Syllable.stress_timed`):
 # only a line's end and its rhymes seek strong slots. When every full-tone syllable counted as
 # stressed, nearly every Mandarin syllable was pulled towards a beat and lines were spread with gaps
@@ -81,6 +88,7 @@ class NaturalLine:
     phonemes_between: np.ndarray  # phonemes from one vowel onset to the next (bounds the rate)
     word_end: np.ndarray  # bool per syllable: a rest may follow it (the last of its word, or Mandarin)
     hold: np.ndarray  # per syllable: the stretch beyond which its extra time becomes a rest
+    rest_cost: np.ndarray  # per syllable: the fixed cost of a rest after it
 
 
 def _natural(line: Line, natural: Alignment) -> NaturalLine:
@@ -95,8 +103,9 @@ def _natural(line: Line, natural: Alignment) -> NaturalLine:
     word_end = [end or s.lang == "zh" for end, s in zip(word_end, sylls)]  # may rest after any Mandarin syllable
     hold = [HOLD_SUNG if line.sing else HOLD_MANDARIN if s.lang == "zh" else HOLD_WORD_END if end else HOLD_IN_WORD
             for end, s in zip(word_end, sylls)]
+    rest_cost = [REST_COST_MANDARIN if s.lang == "zh" else REST_COST for s in sylls]
     return NaturalLine(np.maximum(intervals, 1e-3), float(spans[-1].end - spans[-1].vowel_onset), nphon,
-                       np.array(word_end), np.array(hold))
+                       np.array(word_end), np.array(hold), np.array(rest_cost))
 
 
 def _slot_times(grid: BeatGrid, tpl: FlowTemplate, first_bar: int, bars: int) -> np.ndarray:
@@ -105,11 +114,11 @@ def _slot_times(grid: BeatGrid, tpl: FlowTemplate, first_bar: int, bars: int) ->
     return np.array([grid.slot_time(first_bar + k // s, k % s, s) + shift for k in range(bars * s + 1)])
 
 
-def _stretch_cost(r: np.ndarray, word_end: bool, hold: float) -> np.ndarray:
+def _stretch_cost(r: np.ndarray, word_end: bool, hold: float, rest_cost: float = REST_COST) -> np.ndarray:
     logr = np.log(np.maximum(r, 1e-6))
     cost = np.where(r <= 1, -W_SQUASH * logr, W_STRETCH * np.minimum(logr, math.log(hold)))
     over = np.log(np.maximum(r / hold, 1.0))
-    return cost + np.where(r > hold, REST_COST + REST_GROWTH * over if word_end else HOLD_OVER_COST * over, 0.0)
+    return cost + np.where(r > hold, rest_cost + REST_GROWTH * over if word_end else HOLD_OVER_COST * over, 0.0)
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,8 @@ def _solve(line: Line, natural: Alignment, times: np.ndarray, tpl: FlowTemplate,
     for i in range(1, n):
         min_gap = max(MIN_INTERVAL, nphon[i - 1] / tpl.max_rate, MIN_INTERVAL_OF_NATURAL * d[i - 1])
         with np.errstate(divide="ignore", invalid="ignore"):
-            seg = np.where(delta >= min_gap, _stretch_cost(delta / d[i - 1], bool(word_end[i - 1]), nat.hold[i - 1]),
-                           np.inf)
+            seg = np.where(delta >= min_gap, _stretch_cost(delta / d[i - 1], bool(word_end[i - 1]), nat.hold[i - 1],
+                                                            nat.rest_cost[i - 1]), np.inf)
         total = cost[:, None] + seg
         back[i] = np.argmin(total, axis=0)
         cost = total[back[i], np.arange(k1)] + accent(i)
