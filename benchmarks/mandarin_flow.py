@@ -4,13 +4,13 @@ each, side by side): Whisper-base CER of the vocal stem (airap's own judge, ``ai
 the plan spaces a line's syllables (mean vowel-onset interval inside lines; the share of intervals
 over 0.3 s, i.e. an 8th note (0.33 s at 92 BPM) or more between two syllables of a line).
 
-    .venv/bin/python benchmarks/mandarin_flow.py [--base a0bf504] [--voices xi,jian,mei,wolf,onyx,duke,river]
+    .venv/bin/python benchmarks/mandarin_flow.py [--base 04706c8] [--voices xi,jian,mei,wolf,onyx,duke,river,adam,muse]
     .venv/bin/python benchmarks/mandarin_flow.py --engine fast --voices kumo,alpha,fox --out benchmarks/results_mandarin_flow_fast.json
 
 Lines (none used for a choice in the flow planner): the held-out Mandarin verse of
 benchmarks/voices.py (8), the verses of benchmarks/data/production/heldout_zh.txt (12) and the verses
-and hook of fresh2_zh.txt (written in session 13, 12). Characters: ``xi``, ``jian``, ``mei`` rapped
-the dev verse while the change was chosen (their figures here are on new lines); the others had not.
+and hook of fresh2_zh.txt (written in session 13, 12). Characters: see ``DEV_VOICES`` (their figures
+here are on new lines); ``onyx``, ``adam`` and ``muse`` never rapped the dev verse for a choice.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ sys.path.insert(0, str(HERE))
 from _worktree import ROOT, worktree  # noqa: E402
 
 BPM = 92
-DEV_VOICES = ("xi", "jian", "mei", "jolly")  # rapped the dev verse while the change was chosen
+# rapped the dev verse while a planner choice was made: xi, jian, mei, jolly for the beat pull (session
+# 13), jian, wolf, duke, river for the Mandarin rest cost (session 14); onyx, adam, muse never were
+DEV_VOICES = ("xi", "jian", "mei", "jolly", "wolf", "duke", "river")
 GAP_S = 0.3
 
 
@@ -87,8 +89,8 @@ def main() -> None:
         _, _, src, out, voices, engine = sys.argv
         return render_and_judge(src, out, voices.split(","), engine)
     ap = argparse.ArgumentParser()
-    ap.add_argument("--base", default="a0bf504", help="the planner that pulled every full-tone syllable to a beat")
-    ap.add_argument("--voices", default="xi,jian,mei,wolf,onyx,duke,river")
+    ap.add_argument("--base", default="04706c8", help="session 13's planner (a0bf504: before it)")
+    ap.add_argument("--voices", default="xi,jian,mei,wolf,onyx,duke,river,adam,muse")
     ap.add_argument("--engine", default="kokoro")
     ap.add_argument("--out", default=str(HERE / "results_mandarin_flow.json"))
     a = ap.parse_args()
