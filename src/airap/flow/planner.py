@@ -55,7 +55,7 @@ HOLD_MANDARIN = 1.3
 # rhymes, seeking strong slots, opened rests of 1-2 beats inside lines (唱 | 到天涯). Chosen on the dev
 # verse of benchmarks/voices.py (jian, wolf, duke, river; Kokoro, 92 BPM), rapped CER 0.15 / 0.35 /
 # 0.6 / 1.2 -> 19.0 / 16.6 / 10.6 / 11.3 %, mean onset interval 0.28 / 0.23 / 0.18 / 0.18 s (read:
-# 0.18-0.20). Held-out (benchmarks/mandarin_flow.py, 36 lines, 9 characters): 19.6 -> 16.4 % mean,
+# 0.18-0.20). Held-out (benchmarks/mandarin_flow.py, 36 lines, 9 characters): 19.4 -> 16.4 % mean,
 # onset interval 0.28 -> 0.20 s.
 REST_COST_MANDARIN = 0.6
 # Mandarin syllables are neither pulled onto beats nor kept off them (:attr:`Syllable.stress_timed`):
