@@ -12,7 +12,7 @@ from airap.beat import BeatGrid
 from airap.catalog import get_flow
 from airap.errors import InputError
 from airap.flow import plan_line
-from airap.flow.melody import RANGE_SEMITONES, Harmony, compose_line, harmony_part, tone_motion
+from airap.flow.melody import MAX_LEAP, RANGE_SEMITONES, Harmony, compose_line, harmony_part, tone_motion
 from airap.render import Renderer
 from airap.request import RenderRequest
 from airap.text import analyze_line, parse_lyrics
@@ -81,6 +81,7 @@ def test_composed_mandarin_melody_moves_the_way_its_tones_do():
         plan = plan_line(line, FakeEngine().natural_timing(line, "kumo"), grid, 1, tpl)
         for seed in range(5):
             notes = compose_line(line, plan, tpl, harmony, seed=seed)
+            assert max(np.abs(np.diff(notes))) <= MAX_LEAP  # the tones ask for a direction, never a leap
             for k in range(1, len(notes)):
                 want = tone_motion(line.syllables[k - 1], line.syllables[k])
                 if want:

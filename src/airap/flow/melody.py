@@ -27,9 +27,10 @@ STRONG = 0.6  # slot strength of a beat (catalogue templates: downbeat 1, beat 3
 HARMONY_STEPS = {"third": 2, "sixth": 5}  # scale steps above the melody
 # A Mandarin tone's height for melody setting, on Chao's 1-5 scale: 1st high level (55), 2nd rising to
 # high (35: heard high), 3rd low (21(4)), 4th falling from high (51: its mean), neutral low-mid.
-# Consecutive syllables whose heights differ by at least TONE_STEP move the melody the same way.
+# Consecutive syllables whose heights differ by at least TONE_STEP move the melody the same way: a 3rd
+# tone against any other, 4th -> 1st, 1st -> 4th; 1st <-> 2nd and 2nd <-> 4th are level (either way).
 TONE_HEIGHT = {1: 5.0, 2: 4.0, 3: 1.0, 4: 3.5, 5: 2.5}
-TONE_STEP = 1.0
+TONE_STEP = 1.5
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,10 @@ def compose_line(line: Line, plan: LinePlan, tpl: FlowTemplate, harmony: Harmony
         tones = [t for t in scale if t % 12 in harmony.chord(bar)]
         if i == n - 1:  # the line resolves on the chord's root or third (the tones' way, when they ask for one)
             targets = [t for t in scale if t % 12 in harmony.chord_root_third(bar)]
-            if motion:  # at the edge of the range: another chord tone that way, else the same note
-                targets = _toward(targets, prev, up) or _toward(tones, prev, up) or _toward(tones + [prev], prev, up, 0)
+            if motion:  # none within a leap that way: another chord tone that way, else the same note
+                near = [t for t in targets + tones if abs(t - prev) <= MAX_LEAP]
+                targets = (_toward([t for t in targets if t in near], prev, up) or _toward(near, prev, up)
+                           or [prev])
             note = min(targets, key=lambda t: (abs(t - prev), t))
         elif strong or i == 0:  # a chord tone, the nearest one the way the arch (or the tones) go
             ahead = [t for t in _toward(tones, prev, up) if abs(t - prev) <= MAX_LEAP]
