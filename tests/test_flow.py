@@ -9,7 +9,7 @@ from airap.align import from_durations
 from airap.beat import BeatGrid
 from airap.catalog import FLOWS, get_flow
 from airap.flow import plan_even, plan_line, plan_song
-from airap.flow.planner import LineRhymes
+from airap.flow.planner import HOLD_WORD_END, LINE_END_PHONEME_MAX, LineRhymes
 from airap.text import Line, Syllable, Word
 
 
@@ -109,6 +109,25 @@ def test_mandarin_line_keeps_its_natural_pace_on_the_grid():
                    get_flow("straight"))
     steps = np.diff([s.slot for s in lp.syllables])
     assert list(steps) == [1] * 7
+
+
+def test_line_final_lengthening_is_not_sung_as_the_last_vowel():
+    """Kokoro gives an unpunctuated line's last phoneme ~0.4 s (the t of "chest"). That is phrase-final
+    lengthening and silence, not rime: the last vowel is held about as long as a word end may be
+    held, and the extra time is a rest, not a vowel stretched 3x with its coda split off."""
+    words, naturals = [], []
+    for k in range(6):
+        sylls = (Syllable(text="chest", phonemes=("ʧ", "ˈɛ", "s", "t"), vowel_index=1, lang="en", stress=1,
+                          rhyme="ɛst"),)
+        words.append(Word(text="chest", lang="en", syllables=sylls))
+        naturals.append([0.06, 0.18, 0.09, 0.38 if k == 5 else 0.06])
+    line = Line(text="chest " * 6, words=tuple(words))
+    lp = plan_line(line, from_durations(naturals, [1] * 6, lead_in=0.05), BeatGrid.regular(92, 40), 1,
+                   get_flow("straight"))
+    last = lp.syllables[-1]
+    assert last.phoneme_durations[3] <= LINE_END_PHONEME_MAX + 1e-6
+    assert sum(last.phoneme_durations[1:]) <= HOLD_WORD_END * (0.18 + 0.09 + LINE_END_PHONEME_MAX) + 1e-6
+    assert last.rest_after > 0
 
 
 @pytest.mark.parametrize("same_slot", [None, 0, 8])
