@@ -56,9 +56,17 @@ def _whisper_english():
     return EnglishTextNormalizer()
 
 
-def _norm_en(text: str) -> list[str]:
+# Whisper writes a shouted phrase in capitals ("I don't NEED THE REST"); read as acronyms it would be
+# spelled letter by letter. Two or more capitalised words in a row in a transcript are words; a lone
+# one (BBC) stays an acronym, as in the lyrics.
+_SHOUTED = re.compile(r"\b[A-Z']+(?:\s+[A-Z']+)+\b")
+
+
+def _norm_en(text: str, transcript: bool = False) -> list[str]:
     from .text.normalize import normalize_en
 
+    if transcript:
+        text = _SHOUTED.sub(lambda m: m.group(0).lower(), text)
     return _whisper_english()(normalize_en(text)).split()
 
 
@@ -104,8 +112,7 @@ def score_lines(audio: np.ndarray, sr: int, lines: list[tuple[str, float, float]
         hi = min(end + SPAN_MARGIN[1], (end + lines[k + 1][1]) / 2 if k + 1 < len(lines) else np.inf)
         a, b = int(lo * sr), int(hi * sr)
         hyp_text = transcribe(audio[a:b], sr, lang)
-        norm = _norm_zh if lang == "zh" else _norm_en
-        ref, hyp = norm(text), norm(hyp_text)
+        ref, hyp = (_norm_zh(text), _norm_zh(hyp_text)) if lang == "zh" else (_norm_en(text), _norm_en(hyp_text, True))
         bucket = per_lang.setdefault(lang, {"ref": [], "hyp": []})
         bucket["ref"].extend(ref)
         bucket["hyp"].extend(hyp)
