@@ -139,6 +139,13 @@ def test_compiled_loops_match_scipy_and_numpy():
     scaled = y.copy()
     kernels.scale_by_blocks(scaled, gain, 0.5, HOP)
     assert np.allclose(scaled, y * gain_slice(gain, 0, n)[:, None] * 0.5, atol=1e-6)
+    # a mostly silent layer scaled where it sounds, its silence left as it was
+    layer = np.zeros((n, 2), np.float32)
+    layer[5000:5003] = y[5000:5003]
+    layer[n - 7:] = y[n - 7:]
+    scaled = layer.copy()
+    kernels.scale_nonzero(scaled, 0.5)
+    assert np.array_equal(scaled, layer * np.float32(0.5))
 
 
 def test_bass_ducks_under_every_kick():
