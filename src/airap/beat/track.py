@@ -285,7 +285,8 @@ def bar_phase(cues: tuple[np.ndarray, ...], beats_per_bar: int = 4) -> int:
         means = np.array([z[p::beats_per_bar].mean() for p in range(beats_per_bar)])
         weight = np.var(means) / (np.var(z) / max(1.0, len(z) / beats_per_bar) + 1e-12)
         total = total + weight * z
-    return int(np.argmax([total[p::beats_per_bar].mean() for p in range(beats_per_bar)]))
+    return int(np.argmax([total[p::beats_per_bar].mean() if len(total[p::beats_per_bar]) else -np.inf
+                          for p in range(beats_per_bar)]))
 
 
 def track_beat(y: np.ndarray, sr: int, bpm_hint: float | None = None, downbeat_hint: float | None = None) -> BeatGrid:
@@ -323,7 +324,7 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     fine, fps = fine_onsets(mono, sr)
     factor = 1.0 if bpm_hint else pulse_octave(fine, fps, beats * hop / sr, tempo)
     if factor != 1.0:  # a bare pulse read at the wrong octave: tracked again at the right one
-        reading = TempoReading(tempo * factor, tempo)
+        reading = TempoReading(tempo * factor, None)  # the pulse decided the octave: no doubt to report
         tempo = reading.bpm
         _, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=hop, bpm=tempo, tightness=400,
                                            units="frames")
