@@ -59,7 +59,7 @@ def metronome(bpm: float, bars: int, start: float = 0.5, sr: int = 44100) -> tup
     return np.stack([y, y], axis=1).astype(np.float32), beats
 
 
-@pytest.mark.parametrize("bpm", [62, 170])
+@pytest.mark.parametrize("bpm", [62, 64, 170])
 def test_a_metronome_is_read_at_its_own_tempo_with_its_accent_as_the_downbeat(bpm):
     """A bare pulse has no pattern to tell its octave: the tempo prior pulled a 62-BPM click to 124
     and a 170-BPM one to 85. Every other beat empty (or every half-beat hit as hard, nothing between)
