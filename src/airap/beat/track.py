@@ -1,7 +1,7 @@
 """Tempo, beat and downbeat tracking of an uploaded instrumental (librosa, ISC).
 
-1. Tempo: the candidate (60-180 BPM) whose metrical ladder is strongest in the tempogram, under a
-   log-normal prior around 120 BPM; a bare pulse (a click) is then read at its own octave
+1. Tempo: the candidate (60-180 BPM) whose metrical ladder (every level of it) is strongest in the
+   tempogram, under a log-normal prior around PRIOR_BPM; a bare pulse (a click) is then read at its own octave
    (:func:`pulse_octave`). Half/double time of a pattern stays ambiguous by nature (``--bpm-hint``
    settles it).
 2. Beats: librosa's dynamic-programming tracker at that tempo; tempo drift is kept (the grid follows
@@ -332,7 +332,8 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     sr, hop = ANALYSIS_RATE, HOP
     mag = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop))
     freqs = librosa.fft_frequencies(sr=sr, n_fft=2048)
-    mel = librosa.feature.melspectrogram(S=mag**2, sr=sr, n_mels=64)
+    power = mag**2  # squared once: the mel bands, the chroma and the bass share all read it
+    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=64)
     env = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sr, hop_length=hop)
 
     reading = TempoReading(float(bpm_hint), None) if bpm_hint else estimate_tempo(env, sr, hop)
@@ -370,13 +371,13 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
 
     frames = np.minimum(np.round(times * sr / hop).astype(int), mag.shape[1] - 1)
     low = mag[freqs < 150].sum(axis=0)[frames]
-    chroma = librosa.util.sync(librosa.feature.chroma_stft(S=mag**2, sr=sr), frames, aggregate=np.median, pad=True)[:, 1:]
+    chroma = librosa.util.sync(librosa.feature.chroma_stft(S=power, sr=sr), frames, aggregate=np.median, pad=True)[:, 1:]
     chroma /= np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9
     change = np.concatenate([[0.0], 1.0 - np.sum(chroma[:, 1:] * chroma[:, :-1], axis=0)])
     change = np.pad(change, (0, max(0, len(frames) - len(change))))[: len(frames)]
     rms = librosa.feature.rms(y=mono, frame_length=1024, hop_length=hop)[0]
     loud = np.array([rms[f:f + ACCENT_FRAMES].max() for f in np.minimum(frames, len(rms) - 1)])
-    bass_share = float(np.sum(mag[freqs < 150] ** 2) / (np.sum(mag**2) + 1e-12))
+    bass_share = float(np.sum(power[freqs < 150]) / (np.sum(power) + 1e-12))
     phase = bar_phase((low, change, loud) if bass_share >= BASS_MIN_SHARE else (change, loud))
     if downbeat_hint is not None:
         phase = int(np.argmin(np.abs(times - downbeat_hint))) % 4
