@@ -34,7 +34,7 @@ from .acoustic.base import SungLine
 from .align.types import Alignment, AlignmentHealth, SyllableSpan
 
 TAKES_DIR = ".airap-takes"
-TAKES_FORMAT = 2  # raised whenever the same inputs would now be sung differently (2: accents against the line)
+TAKES_FORMAT = 3  # raised whenever the same inputs would now be sung differently (2: accents against the line; 3: the timbre shift's shorter STFT)
 DURATION_DIGITS = 6  # durations in the digest rounded to 1 µs (see the module docstring)
 
 
