@@ -194,16 +194,18 @@ def mandarin_native(name: str, description: str, pack: str, gender: str, registe
 # character's own English vs Mandarin similarity >= 0.89 (target 0.88, with 0.01 for the measure's
 # noise). Dev CER, none -> chosen (similarity): rose 11.3 -> 9.9 % (0.894), mike 19.7 -> 9.9 % (0.890),
 # onyx 15.5 -> 5.6 % (0.896), adam -> 4.2 % (0.897), chip -> 12.7 % (0.919). The others keep their own
-# timbre: any share took them under 0.89 (river, nico, muse, jolly, duke, dial) or gained nothing
+# timbre: any share of the donor took them under 0.89 (river, nico, muse, jolly, duke, dial) or gained nothing
 # (wolf). Held-out (benchmarks/voices.py --set heldout, session 14 -> 15): rose 27.8 -> 13.9 %, mike
 # 26.4 -> 16.7 %, onyx 29.2 -> 22.2 %, adam 29.2 -> 18.1 %, chip 34.7 -> 25.0 %; similarity 0.896-0.934.
 # Session 17: the partner need not be the donor. zf_xiaoxiao sounds more like the female English natives
 # than the donor zf_xiaobei does (Resemblyzer, natural reads of the dev verses: nico 0.78 vs 0.60, rose
-# 0.79 vs 0.71, dial 0.66 vs 0.58, muse 0.64 vs 0.61), so a share of it costs less identity. Screened on 31 dev Mandarin lines (the dev verse, fresh_zh.txt, the delivery dev_zh sheet,
-# three tongue-twisters), identity on the dev verses as above, xiaoxiao 0 / 0.2 / 0.35: dial CER 24.8 /
-# 20.0 / 18.0 % at 0.916 / 0.898 / 0.882 -> 0.2; nico 28.4 / 20.1 / 17.7 % at 0.887 / 0.876 / 0.857,
-# muse 24.5 / 20.9 / 17.4 % at 0.916 / 0.882 / 0.843, river 0.898 / 0.847 / 0.792: they keep their own.
-# A different prosody donor gained nothing (every Mandarin pack as donor, 20 dev lines, 7 characters).
+# 0.79 vs 0.71, dial 0.66 vs 0.58, muse 0.64 vs 0.61), so a share of it costs less identity. Screened
+# on 31 dev Mandarin lines (the dev verse, fresh_zh.txt, the delivery dev_zh sheet, three
+# tongue-twisters), identity on the dev verses as above, xiaoxiao 0 / 0.2 / 0.35: dial CER 24.8 / 20.0
+# / 18.0 % at 0.916 / 0.898 / 0.882 -> 0.2; nico 28.4 / 20.1 / 17.7 % at 0.887 / 0.876 / 0.857, muse
+# 24.5 / 20.9 / 17.4 % at 0.916 / 0.882 / 0.843, river 0.898 / 0.847 / 0.792: they keep their own.
+# A different prosody donor gained nothing (each Mandarin pack of the gender as donor, 20 dev lines, duke,
+# muse, nico, onyx; chip on two).
 #
 # The cast: every character speaks English and Mandarin; each is < 0.85 speaker similarity to every
 # other (benchmarks/voices.py, docs/voices_similarity.png). Packs: Kokoro v1.0 (kokoro-js, Apache-2.0).
