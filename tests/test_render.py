@@ -67,3 +67,25 @@ def test_lines_sung_in_parallel_are_the_lines_sung_one_by_one(renderer):
     req = RenderRequest(lyrics="Run it back, run it back\n我们一起唱到天亮\nNever skip a single word", bpm=96)
     assert renderer.threads == 2
     assert np.array_equal(renderer.render(req).track.mix, Renderer("kokoro", threads=1).render(req).track.mix)
+
+
+def test_a_character_raps_mandarin_in_its_own_english_register(renderer):
+    """A character whose Mandarin prosody donor speaks higher or lower than it does (``mandarin_f0``)
+    is heard at its own pitch in both languages: pyin on the audio, not the plan."""
+    import librosa
+
+    from airap import catalog
+    from airap.text import analyze_line
+
+    def median_hz(text: str, lang: str, voice: str) -> float:
+        line, _ = analyze_line(text, lang)
+        y = renderer.engine.teacher_read(line, voice).audio
+        f0, voiced, _ = librosa.pyin(y, fmin=60, fmax=500, sr=renderer.engine.sample_rate, frame_length=1024)
+        return float(np.nanmedian(f0[voiced]))
+
+    moved = [v for v in catalog.VOICES.values() if v.zh is not None and v.zh.f0_semitones]
+    assert moved
+    for v in moved:
+        en = median_hz("Every word I write is for the people in the crowd", "en", v.name)
+        zh = median_hz("每天练习从来不害怕我会一直唱到天涯", "zh", v.name)
+        assert abs(12 * np.log2(zh / en)) < 2.0, (v.name, en, zh)

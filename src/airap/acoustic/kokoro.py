@@ -183,6 +183,8 @@ class KokoroEngine:
         # the cast, and the voices our own models learned (the teacher reads their corpus with them)
         self._styles = {(v.name, lang): style_table(v.style_for(lang), packs)
                         for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
+        self._f0_ratio = {(v.name, lang): 2.0 ** (v.style_for(lang).f0_semitones / 12.0)
+                          for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[str]:
@@ -217,6 +219,15 @@ class KokoroEngine:
         ids, _ = self._tokens(line)
         return np.maximum(1, np.round(self._predict(ids, voice, line) / FRAME)).astype(np.int64)
 
+    def pitch_register(self, line: Line, voice: str) -> float:
+        """Median F0 (Hz) of the voiced frames of the voice reading the line at its own pace."""
+        ids, _ = self._tokens(line)
+        bounds = np.concatenate([[0], np.cumsum(self.natural_frames(line, voice))]).astype(np.float64)
+        feeds = {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
+                 "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
+        f0 = self._predicted_f0(feeds, voice, line)
+        return float(np.median(f0[f0 > KOKORO_UNVOICED_HZ]))
+
     def teacher_read(self, line: Line, voice: str) -> TeacherRead:
         """Kokoro reading the line exactly as it would by itself (whole-frame durations)."""
         ids, _ = self._tokens(line)
@@ -235,10 +246,27 @@ class KokoroEngine:
 
     def _read_frames(self, line: Line, voice: str, ids: list[int], frames: np.ndarray) -> TeacherRead:
         bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
-        (audio,) = self._synth.run(None, {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
-                                          "speed": np.ones(1, np.float32),
-                                          "alignment": soft_alignment(bounds, int(bounds[-1]))})
-        return TeacherRead(np.asarray(ids), frames.tolist(), np.asarray(audio, np.float32).ravel())
+        feeds = {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
+                 "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
+        return TeacherRead(np.asarray(ids), frames.tolist(), self._synthesize(feeds, voice, line))
+
+    def _predicted_f0(self, feeds: dict, voice: str, line: Line) -> np.ndarray:
+        """The F0 curve (Hz, F0_HOP) the voice's prosody predicts, in the voice's register."""
+        (f0,) = self._f0.run(None, feeds)
+        f0 = np.asarray(f0, np.float64).ravel()
+        ratio = self._f0_ratio[(voice, line.main_lang)]
+        return np.where(f0 > KOKORO_UNVOICED_HZ, f0 * ratio, f0) if ratio != 1.0 else f0
+
+    def _synthesize(self, feeds: dict, voice: str, line: Line, f0: np.ndarray | None = None) -> np.ndarray:
+        """Audio from the synthesis graph: on the given F0 curve, else on the predicted one (moved to
+        the voice's register when its style asks for it)."""
+        if f0 is None and self._f0_ratio[(voice, line.main_lang)] != 1.0:
+            f0 = self._predicted_f0(feeds, voice, line)
+        if f0 is None:
+            (audio,) = self._synth.run(None, feeds)
+        else:
+            (audio,) = self._synth_f0.run(None, {**feeds, "f0": f0.astype(np.float32).reshape(1, 1, -1)})
+        return np.asarray(audio, np.float32).ravel()
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float, pitch: PitchPlan | None = None) -> SungLine:
@@ -261,10 +289,9 @@ class KokoroEngine:
                  "alignment": alignment}
         notes = None
         if pitch is None:
-            (audio,) = self._synth.run(None, feeds)
+            audio = self._synthesize(feeds, voice, line)
         else:  # the predicted F0 curve, redrawn on the plan, then the synthesis on it
-            (f0,) = self._f0.run(None, feeds)
-            f0 = np.asarray(f0, np.float64).ravel()
+            f0 = self._predicted_f0(feeds, voice, line)
             first = [min(p for ph in syl for p in ph) for syl in where]
             last = max(p for ph in where[-1] for p in ph)
             # a syllable is heard ACOUSTIC_LEAD before its tokens' frames: its note changes there too
@@ -275,9 +302,7 @@ class KokoroEngine:
             voiced = np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0)
             drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch, held)
             # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none
-            drawn = np.where(drawn > 0, drawn, f0)
-            (audio,) = self._synth_f0.run(None, {**feeds, "f0": drawn.astype(np.float32).reshape(1, 1, -1)})
-        audio = np.asarray(audio, np.float32).ravel()
+            audio = self._synthesize(feeds, voice, line, np.where(drawn > 0, drawn, f0))
         cuts = [(bounds[t] * FRAME - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(ids, where, model_rests, self._vocab[" "])]
         audio = insert_silences(audio, SAMPLE_RATE, cuts)
         # Rests shift every later syllable: lay the spans out with them.
