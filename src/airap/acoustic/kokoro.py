@@ -219,15 +219,6 @@ class KokoroEngine:
         ids, _ = self._tokens(line)
         return np.maximum(1, np.round(self._predict(ids, voice, line) / FRAME)).astype(np.int64)
 
-    def pitch_register(self, line: Line, voice: str) -> float:
-        """Median F0 (Hz) of the voiced frames of the voice reading the line at its own pace."""
-        ids, _ = self._tokens(line)
-        bounds = np.concatenate([[0], np.cumsum(self.natural_frames(line, voice))]).astype(np.float64)
-        feeds = {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
-                 "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
-        f0 = self._predicted_f0(feeds, voice, line)
-        return float(np.median(f0[f0 > KOKORO_UNVOICED_HZ]))
-
     def teacher_read(self, line: Line, voice: str) -> TeacherRead:
         """Kokoro reading the line exactly as it would by itself (whole-frame durations)."""
         ids, _ = self._tokens(line)
