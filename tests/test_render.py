@@ -89,3 +89,30 @@ def test_a_character_raps_mandarin_in_its_own_english_register(renderer):
         en = median_hz("Every word I write is for the people in the crowd", "en", v.name)
         zh = median_hz("每天练习从来不害怕我会一直唱到天涯", "zh", v.name)
         assert abs(12 * np.log2(zh / en)) < 2.0, (v.name, en, zh)
+
+
+def test_kokoro_sings_a_line_s_last_syllable_out_loud_whatever_its_tail(renderer):
+    """Kokoro fades the last ~0.5 s before an utterance ends; a line planned to end just before the
+    next downbeat (no rest, the 0.15-s tail) used to lose its last syllable (大 at -94 dB). The
+    engine gives the model room after the line and cuts it back: the line keeps its planned length,
+    its last syllable is sung, and nothing is said after it."""
+    from airap.acoustic import LINE_LEAD_IN, LINE_TAIL
+    from airap.acoustic.kokoro import END_FADE, END_RELEASE
+    from airap.text import analyze_line
+
+    engine = renderer.engine
+    line, _ = analyze_line("我从小就在街头长大", "zh")
+    natural = engine.natural_timing(line, "xi")
+    durations = [list(s.phoneme_durations) for s in natural.syllables]
+    durations[-1][-1] = 0.25
+    sung = engine.sing(line, "xi", durations, [0.0] * len(durations), lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+    sr, spans = sung.sample_rate, sung.alignment.syllables
+    assert len(sung.audio) / sr < spans[-1].end + LINE_TAIL + 0.1  # the model's extra room is cut back
+
+    def level_db(start: float, end: float) -> float:
+        x = sung.audio[int(start * sr):int(end * sr)]
+        return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-20))
+
+    levels = [level_db(s.vowel_onset, s.end) for s in spans]
+    assert levels[-1] > np.median(levels) - 20.0, levels
+    assert not np.any(sung.audio[int((spans[-1].end + END_RELEASE + END_FADE) * sr) + 1:])

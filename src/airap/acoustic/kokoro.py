@@ -26,6 +26,7 @@ from .tokens import (
     ACOUSTIC_LEAD,
     TEACHER_FRAME,
     OnsetLead,
+    fade_out_after,
     inner_rests,
     insert_silences,
     kokoro_data,
@@ -50,6 +51,19 @@ KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and v
 # consonant (benchmarks/onset_lead.py --engine kokoro --fit: stray = 12 ms - 0.11 x consonant duration).
 # A vowel that starts a line (after the lead-in's silence) has no lead at all: heard ~40 ms late.
 ONSET_LEAD = OnsetLead(after_consonant=(0.0121, -0.111), after_syllable=(0.0036, 0.038), after_silence=0.040)
+# Kokoro fades the last ~0.5 s before an utterance's end whatever is in it: its natural reads end in
+# a lengthened syllable and ~0.3 s of silence. With the rap path's 0.15-s tail, a line that ends just
+# before the next downbeat lost its last syllable (xi, 长大 on a 0.25-s final vowel: 大 at -94 dB with
+# the tail alone, -60 dB with 0.37 s, -34 dB with 0.8 s; Whisper heard 街头上, 头场的, 头长大). So the
+# model always gets END_ROOM s after the last syllable, and what it says past that syllable's planned
+# end + END_RELEASE (with an extra-long end it babbles: 天亮 -> 天亮的) is faded out over END_FADE; the
+# line keeps its planned length. Chosen on dev lines rapped at 92 BPM (scratch screens): 31 Mandarin
+# lines, CER shipped / END_ROOM 0.6 / 0.8 / 1.0 s: muse 24.5 / 23.9 / 22.2 / 23.6, onyx 20.9 / 20.1 /
+# 19.5 / 18.9, adam 20.4 / 19.2 / 19.1 / 17.4, xi 14.4 / 13.8 / 14.1 / 13.9 %; 24 English lines, WER
+# shipped / 0.8 s: rose 3.4 / 4.2, chip 9.7 / 7.6, mike 5.1 / 4.6, adam 3.4 / 2.1 %.
+END_ROOM = 0.8
+END_RELEASE = 0.15
+END_FADE = 0.05
 
 @dataclass(frozen=True)
 class TeacherRead:
@@ -270,6 +284,8 @@ class KokoroEngine:
         lead_in = max(lead_in, float(natural[0]))
         model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in,
                                                                    self.onset_lead)
+        extra_end = max(0.0, END_ROOM - tail - model_rests[-1])  # synthesised, then cut (END_ROOM)
+        model_rests = [*model_rests[:-1], model_rests[-1] + extra_end]
         token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail, natural,
                                   self._vocab[" "])
         bounds = np.concatenate([[0.0], np.cumsum(token_dur)]) / FRAME
@@ -296,7 +312,9 @@ class KokoroEngine:
             audio = self._synthesize(feeds, voice, line, np.where(drawn > 0, drawn, f0))
         cuts = [(bounds[t] * FRAME - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(ids, where, model_rests, self._vocab[" "])]
         audio = insert_silences(audio, SAMPLE_RATE, cuts)
+        audio = audio[: len(audio) - int(round(extra_end * SAMPLE_RATE))]
         # Rests shift every later syllable: lay the spans out with them.
         al = from_durations(phoneme_durations, vowel, lead_in=lead_in - ACOUSTIC_LEAD,
                             total=len(audio) / SAMPLE_RATE, gaps=rests)
+        audio = fade_out_after(audio, SAMPLE_RATE, al.syllables[-1].end + END_RELEASE, END_FADE)
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al, notes=notes)

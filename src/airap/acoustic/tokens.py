@@ -121,6 +121,16 @@ def inner_rests(ids: list[int], where: list[list[list[int]]], rests: list[float]
 SILENCE_FADE = 0.005  # s: the audio fades out and in around an inserted silence (no click)
 
 
+def fade_out_after(audio: np.ndarray, sr: int, time: float, fade: float) -> np.ndarray:
+    """``audio`` faded out linearly over ``fade`` s from ``time`` s on, and silent after."""
+    y = np.array(audio, np.float32)
+    a, n = int(round(time * sr)), max(1, int(round(fade * sr)))
+    if a < len(y):
+        y[a:a + n] *= np.linspace(1.0, 0.0, n, dtype=np.float32)[: len(y) - a]
+        y[a + n:] = 0.0
+    return y
+
+
 def insert_silences(audio: np.ndarray, sr: int, cuts: list[tuple[float, float]]) -> np.ndarray:
     """``audio`` with ``seconds`` of silence inserted at each ``(time, seconds)`` (times in the audio
     as it was), the sound faded out before each cut and back in after it."""
