@@ -232,9 +232,10 @@ def mandarin_native(name: str, description: str, pack: str, gender: str, registe
 # the 0.88 target). muse, river and onyx stayed far under 0.89 at any share that helped, and wolf is
 # within target already: they keep their own pitch. Per character, as the shares are.
 #
-# The cast: every character speaks English and Mandarin; 17 of the 18 are < 0.85 speaker similarity
-# to every other (benchmarks/voices.py, docs/voices_similarity.png; session 18: mike and jolly 0.860,
-# both with a share of zm_yunjian in Mandarin). Packs: Kokoro v1.0 (kokoro-js, Apache-2.0).
+# The cast: every character speaks English, all but titan, pip and bolt Mandarin too; 17 of the 18 are
+# < 0.85 speaker similarity to every other (benchmarks/voices.py, docs/voices_similarity.png; mike and
+# jolly 0.856 on session 19's run, both with a share of zm_yunjian in Mandarin). Packs: Kokoro v1.0
+# (kokoro-js, Apache-2.0).
 VOICES: dict[str, VoiceEntry] = {v.name: v for v in [
     mandarin_native("mei", "bright, quick Mandarin MC; clean English too", "zf_xiaoyi", "female", "high"),
     mandarin_native("jian", "steady, grounded Mandarin baritone", "zm_yunjian", "male", "mid"),
