@@ -111,6 +111,34 @@ def test_tracked_beats_sit_on_the_hits_and_read_the_swing():
     assert straight.swing == 0.5
 
 
+def test_beats_of_a_drumless_intro_are_carried_on_from_the_drums():
+    """Four bars of bass notes (beats 1 and 3) under a soft pad before the drums come in: the bass's
+    onsets peak 20-70 ms after their beats, so the intro's beats take the drums' line instead."""
+    from scipy import signal
+
+    sr, bpm, intro_beats = 44100, 84, 16
+    period = 60 / bpm
+    drums, true = drum_loop(bpm, 0.5, 12, 0.3 + intro_beats * period)
+    beats = 0.3 + period * np.arange(len(true) - 1 + intro_beats)
+    y = 0.3 * drums[:, 0]
+    t = np.arange(int(0.25 * sr)) / sr
+    bass = 0.3 * np.sin(2 * np.pi * 110 * t) * np.exp(-t / 0.12)
+    tb = np.arange(int(4 * period * sr)) / sr
+    pad = sum(signal.sawtooth(2 * np.pi * f * tb) for f in (220.0, 261.6, 329.6))
+    pad = signal.sosfilt(signal.butter(2, 1200, fs=sr, output="sos"), pad) * 0.05 * np.minimum(1, tb / 0.05)
+    for k, b in enumerate(beats):
+        i = int(round(b * sr))
+        if k % 2 == 0:
+            y[i:i + len(bass)] += bass[: len(y) - i]
+        if k % 4 == 0:
+            y[i:i + len(pad)] += pad[: len(y) - i]
+    grid = track_beat(np.stack([y, y], axis=1).astype(np.float32), sr, bpm_hint=bpm)
+    est = np.array(grid.beats)
+    intro = est[est < beats[intro_beats - 1] + 0.05]
+    assert len(intro) == intro_beats
+    assert np.max(np.abs(intro - beats[:intro_beats])) < 0.006, np.round((intro - beats[:intro_beats]) * 1000, 1)
+
+
 def test_a_doubtful_tempo_is_named_and_a_hint_settles_it(tmp_path):
     """Kick-snare-kick-snare at 80 BPM with 16th hats is also a 160-BPM beat: when the reading lands
     on the other octave, the warning names the true one; the hint removes the doubt; a clear loop
