@@ -111,6 +111,36 @@ def test_tracked_beats_sit_on_the_hits_and_read_the_swing():
     assert straight.swing == 0.5
 
 
+def test_swing_is_read_from_the_fills_of_a_groove_with_no_off_sixteenths():
+    """Four on the floor (kicks on the beats, open hats on the off 8ths, vinyl crackle) sounds its off
+    16ths only in the fill that ends every eighth bar: the swing is read there, not averaged away."""
+    sr, bpm, swing = 44100, 124, 0.6
+    period = 60 / bpm
+    rng = np.random.default_rng(2)
+    beats = 0.25 + period * np.arange(16 * 4 + 1)
+    y = np.zeros(int((beats[-1] + 1) * sr))
+    n = int(0.08 * sr)
+    decay = np.exp(-np.arange(n) / (0.02 * sr))
+    kick = np.sin(2 * np.pi * 60 * np.arange(n) / sr) * decay
+    snare = rng.standard_normal(n) * decay * 0.5
+    hat = np.diff(rng.standard_normal(n + 1)) * decay * 0.3
+
+    def hit(t, sound):
+        i = int(round(t * sr))
+        y[i:i + len(sound)] += sound[: len(y) - i]
+
+    for k, t in enumerate(beats[:-1]):
+        hit(t, kick)
+        hit(t + period / 2, hat)
+        if k % 32 == 31:  # the fill: snares on every 16th of the bar's last beat
+            for off in (0, swing / 2, 0.5, 0.5 + swing / 2):
+                hit(t + off * period, snare)
+    crackle = rng.random(len(y)) < 30 / sr  # ~30 clicks a second
+    y += 0.035 * crackle * rng.standard_normal(len(y))
+    grid = track_beat(np.stack([y, y], axis=1).astype(np.float32), sr, bpm_hint=bpm)
+    assert abs(grid.swing - swing) <= 0.02
+
+
 def test_beats_of_a_drumless_intro_are_carried_on_from_the_drums():
     """Four bars of bass notes (beats 1 and 3) under a soft pad before the drums come in: the bass's
     onsets peak 20-70 ms after their beats, so the intro's beats take the drums' line instead."""

@@ -507,6 +507,14 @@ def detect_key_root(y: np.ndarray, sr: int) -> int:
 SWING_CANDIDATES = np.round(np.arange(0.50, 0.705, 0.01), 2)
 SWING_MIN_GAIN = 1.25
 SWING_TOLERANCE = 0.004  # s: an off-16th hit counts within this of the candidate position
+# The swing is read only from the 8ths that have an off 16th at all (an onset at some candidate
+# position of at least OFF16_HEARD of the beats' median hit): a four-on-the-floor groove sounds its
+# off 16ths only in its fills, and averaged over every 8th they never beat the straight grid. Chosen
+# on the set and fresh seeds 7-31 (344 files, all looked at before), constant-tempo files with >= 99 %
+# of slots within 15 ms: 224 (every 8th), 225 (0.2), 229 (0.3, 0.4, 0.5), 223 (0.6), 205 (1.0); the
+# eight files it changed (seven four-on-the-floor, one boom-bap) went from 0.50 to 0.98-1.0 of their
+# slots. Fresh seeds 37 and 41 measure it.
+OFF16_HEARD = 0.4
 
 
 def estimate_swing(times: np.ndarray, env: np.ndarray, fps: float) -> float:
@@ -514,12 +522,17 @@ def estimate_swing(times: np.ndarray, env: np.ndarray, fps: float) -> float:
         return 0.5
     a, p = times[:-1], np.diff(times)
     reach = max(1, int(round(SWING_TOLERANCE * fps)))
+    eighths = np.concatenate([a, a + p / 2])
+    periods = np.concatenate([p, p])
 
-    def score(s: float) -> float:
-        pos = np.concatenate([a + p * s / 2, a + p / 2 + p * s / 2]) - FINE_LAG
-        fr = np.clip(np.round(pos * fps).astype(int), reach, len(env) - reach - 1)
-        return float(np.mean([env[f - reach:f + reach + 1].max() for f in fr]))
+    def strength(pos: np.ndarray) -> np.ndarray:
+        fr = np.clip(np.round((pos - FINE_LAG) * fps).astype(int), reach, len(env) - reach - 1)
+        return np.array([env[f - reach:f + reach + 1].max() for f in fr])
 
-    scores = np.array([score(s) for s in SWING_CANDIDATES])
+    at = np.array([strength(eighths + periods * s / 2) for s in SWING_CANDIDATES])  # candidate x 8th
+    heard = at.max(axis=0) >= OFF16_HEARD * np.median(strength(a))  # 8ths with an off 16th at all
+    if not heard.any():
+        return 0.5
+    scores = at[:, heard].mean(axis=1)
     best = int(np.argmax(scores))
     return float(SWING_CANDIDATES[best]) if scores[best] >= SWING_MIN_GAIN * scores[0] else 0.5
