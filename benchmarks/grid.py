@@ -176,13 +176,9 @@ def grid_errors(folder: Path, aligner: ForcedAligner) -> dict:
 
 
 def make_instrumental(path: Path, style: str, bpm: float, pickup: float, swing: float | None) -> np.ndarray:
-    beat = generate_beat(get_style(style), BeatGrid.regular(bpm, 24, swing=get_style(style).swing), seed=7)
-    audio = beat.audio
-    if swing is not None:  # re-render with a different swing than the style's
-        from airap.beat.generate import beat_midi, render_midi
-
-        g = BeatGrid.regular(bpm, 24, swing=swing)
-        audio = render_midi(beat_midi(get_style(style), g, 7), 44100, g.beats[-1] + 2)
+    # swing None: the style's own; otherwise the beat is played with that swing instead
+    grid = BeatGrid.regular(bpm, 24, swing=get_style(style).swing if swing is None else swing)
+    audio = generate_beat(get_style(style), grid, seed=7).audio
     pad = np.zeros((int(pickup * 44100), 2), np.float32)
     sf.write(path, np.concatenate([pad, audio]), 44100)
     return np.array(BeatGrid.regular(bpm, 24).beats) + pickup
