@@ -25,6 +25,8 @@ def run(*args, **kw):
     (["render", "--text", "yo", "--bpm", "1000"], "BPM"),
     (["render", "--text", "yo", "--bpm", "abc"], "BPM"),
     (["render", "--text", "yo", "--flow", "waltz"], "unknown flow"),
+    (["render", "--text", "yo", "--intro-bars", "two"], "whole number"),
+    (["render", "--text", "yo", "--intro-bars", "2"], "uploaded instrumental only"),
     (["render", "no-such-file.txt"], "not found"),
     (["render", "--text", "yo", "--reuse", "no-such-render"], "not a folder of an earlier render"),
 ])

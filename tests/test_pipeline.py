@@ -242,3 +242,41 @@ def test_sheet_values_of_the_wrong_kind_are_clear_errors():
                   "lines: [{text: yo, voice: 5}]"):
         with pytest.raises(InputError, match="song sheet"):
             parse_lyrics(sheet)
+
+
+def test_lyrics_start_where_an_uploads_drums_come_in(fake, tmp_path):
+    """Four bars of the beat's music and bass alone, then the drums: the first line waits for the
+    drums (and the render says so); --intro-bars 0 starts it at once; an intro longer than the upload
+    allows is a clear error; a short upload repeats its groove, never its intro."""
+    style = catalog.get_style("boom-bap")
+    grid = BeatGrid.regular(92, 12)
+    beat = generate_beat(style, grid, seed=1)
+    intro_end = int(round(grid.slot_time(4, 0) * 44100))
+    audio = beat.audio.copy()
+    audio[:intro_end] -= beat.stems["drums"][:intro_end]  # no drums in the first four bars
+    path = tmp_path / "intro.wav"
+    sf.write(path, audio[: int(round(grid.slot_time(12, 0) * 44100))], 44100)
+    lyrics = "\n".join(f"Line number {k} waits for the drums" for k in range(12))
+    res = fake.render(RenderRequest(lyrics=lyrics, instrumental=str(path)), tmp_path / "o")
+    first = res.plan.lines[0].syllables[0].slot_time
+    assert first == pytest.approx(grid.slot_time(4, 0), abs=0.03), first
+    assert any("where the instrumental's drums come in" in w for w in res.track.warnings)
+    assert res.track.sections[0].kind == "intro" and res.track.sections[0].bars == 4
+    # the 12-bar file is looped: every repeat starts on the groove (bar 4), not on the intro
+    from airap.beat import uploaded_backing
+    from airap.beat.loop import fit_upload
+
+    backing = uploaded_backing(str(path), 44100, catalog.LIMITS.upload)
+    assert backing.first_bar == 4 and backing.loop.start == pytest.approx(grid.slot_time(4, 0), abs=0.03)
+    looped = fit_upload(backing.upload, 44100, backing.loop, backing.grid, 30)
+    join, src, n = (int(round(t * 44100)) for t in (backing.loop.end, backing.loop.start, 0.5))
+    assert np.corrcoef(looped[join + 2000:join + n, 0], backing.upload[src + 2000:src + n, 0])[0, 1] > 0.99
+    at_once = fake.render(RenderRequest(lyrics=lyrics, instrumental=str(path), intro_bars=0), tmp_path / "z")
+    assert at_once.plan.lines[0].syllables[0].slot_time < grid.slot_time(1, 0)
+    assert not any("drums come in" in w for w in at_once.track.warnings)
+    with pytest.raises(InputError, match="at most 10 can come before"):
+        fake.render(RenderRequest(lyrics="yo", instrumental=str(path), intro_bars=11))
+    with pytest.raises(InputError, match="whole number"):
+        fake.render(RenderRequest(lyrics="yo", instrumental=str(path), intro_bars=-1))
+    with pytest.raises(InputError, match="uploaded instrumental only"):
+        fake.render(RenderRequest(lyrics="yo", intro_bars=2))

@@ -124,6 +124,10 @@ def test_upload_options_need_an_upload(client):
     assert r.status_code == 400 and "uploaded instrumental only" in r.json()["error"]["message"]
     r = client.post("/v1/jobs", json={"lyrics": "yo yo", "bpm_hint": 500})
     assert r.status_code == 422
+    r = client.post("/v1/jobs", json={"lyrics": "yo yo", "intro_bars": 2})
+    assert r.status_code == 400 and "uploaded instrumental only" in r.json()["error"]["message"]
+    r = client.post("/v1/jobs", json={"lyrics": "yo yo", "intro_bars": -1})
+    assert r.status_code == 422
     r = client.post("/v1/jobs", data={"lyrics": "yo yo", "keep_length": "true"},
                     files={"instrumental": ("song.mp3", b"not audio", "audio/mpeg")})
     assert r.status_code == 400 and "readable audio" in r.json()["error"]["message"]  # the hint is accepted

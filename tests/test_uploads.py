@@ -71,9 +71,10 @@ def test_a_metronome_is_read_at_its_own_tempo_with_its_accent_as_the_downbeat(bp
     assert np.min(np.abs(beats[::4] - first)) < 0.02
 
 
-def drum_loop(bpm: float, swing: float, bars: int, start: float, sr: int = 44100):
+def drum_loop(bpm: float, swing: float, bars: int, start: float, sr: int = 44100, hats_only_bars: int = 0):
     """Noise-burst drums (kick-like low thump on beats 1 and 3, a snare burst on 2 and 4, hats on
-    every 16th with the off 16ths swung) and the true beat times."""
+    every 16th with the off 16ths swung; the first ``hats_only_bars`` bars only the hats) and the
+    true beat times."""
     rng = np.random.default_rng(0)
     period = 60 / bpm
     beats = start + period * np.arange(bars * 4 + 1)
@@ -89,7 +90,8 @@ def drum_loop(bpm: float, swing: float, bars: int, start: float, sr: int = 44100
     snare = rng.standard_normal(n) * decay * 0.6
     hat = np.diff(rng.standard_normal(n + 1)) * decay * 0.15
     for k, t in enumerate(beats[:-1]):
-        hit(t, kick if k % 2 == 0 else snare)
+        if k >= 4 * hats_only_bars:
+            hit(t, kick if k % 2 == 0 else snare)
         for off in (0, swing / 2, 0.5, 0.5 + swing / 2):
             hit(t + off * period, hat)
     return np.stack([y, y], axis=1).astype(np.float32), beats
@@ -167,6 +169,17 @@ def test_beats_of_a_drumless_intro_are_carried_on_from_the_drums():
     intro = est[est < beats[intro_beats - 1] + 0.05]
     assert len(intro) == intro_beats
     assert np.max(np.abs(intro - beats[:intro_beats])) < 0.006, np.round((intro - beats[:intro_beats]) * 1000, 1)
+
+
+@pytest.mark.parametrize("hats_only_bars", [0, 2, 4])
+def test_an_intro_of_hats_alone_waits_for_the_kick_and_snare(hats_only_bars):
+    """Hats place the grid but are not yet the groove: the lyrics wait for the kick and the snare."""
+    from airap.beat.track import track_upload
+
+    y, true = drum_loop(96, 0.5, 16, 0.25, hats_only_bars=hats_only_bars)
+    tracked = track_upload(y, 44100, bpm_hint=96, downbeat_hint=0.25)
+    assert tracked.intro_bars == hats_only_bars
+    assert tracked.grid.slot_time(tracked.intro_bars, 0) == pytest.approx(true[4 * hats_only_bars], abs=0.01)
 
 
 def test_a_doubtful_tempo_is_named_and_a_hint_settles_it(tmp_path):

@@ -38,6 +38,7 @@ class Limits:
     max_upload_channels: int = 8
     max_upload_samples: int = 10 * 60 * 96_000 * 2
     max_lyrics_file_bytes: int = 256 * 1024  # a lyrics file is refused by size before it is read
+    max_intro_bars: int = 64  # an upload's bars before the lyrics, when set (64 bars at 60 BPM: 4 min 16 s)
 
     @property
     def upload(self) -> UploadCaps:
@@ -60,6 +61,20 @@ def check_bpm(bpm: object) -> float:
     if not (lo <= value <= hi) or value != value:
         raise InputError(f"BPM must be between {lo:.0f} and {hi:.0f}, got {bpm}")
     return value
+
+
+def check_intro_bars(bars: object) -> int:
+    """A count of an upload's bars before the lyrics, as an int, or one clear InputError."""
+    hi = LIMITS.max_intro_bars
+    if isinstance(bars, bool) or not isinstance(bars, (int, float, str)):
+        raise InputError(f"intro bars must be a whole number from 0 to {hi}, got {repr(bars)[:40]}")
+    try:
+        value = float(bars)
+    except (ValueError, OverflowError):
+        raise InputError(f"intro bars must be a whole number from 0 to {hi}, got {repr(bars)[:40]}") from None
+    if not (0 <= value <= hi) or value != int(value):
+        raise InputError(f"intro bars must be a whole number from 0 to {hi}, got {repr(bars)[:40]}")
+    return int(value)
 
 
 def check_seed(seed: object) -> int:

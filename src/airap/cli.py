@@ -87,6 +87,7 @@ def cmd_render(args) -> int:
                         formats=("wav", "mp3") if args.format == "mp3" else ("wav",),
                         bpm_hint=catalog.check_bpm(args.bpm_hint) if args.bpm_hint is not None else None,
                         downbeat_hint=args.downbeat_hint, keep_length=args.keep_length,
+                        intro_bars=catalog.check_intro_bars(args.intro_bars) if args.intro_bars is not None else None,
                         sing_hooks=args.sing_hooks, accents=not args.no_accents)
     # everything that can be wrong with the input is found before the models load
     check_request(req, catalog.engine_voices(args.engine))
@@ -308,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--instrumental", help="your own instrumental (wav/mp3/flac/ogg) instead of a generated beat")
     r.add_argument("--bpm-hint", help="the instrumental's tempo, when it is misread (e.g. half or double)")
     r.add_argument("--downbeat-hint", type=str, help="seconds into the instrumental where a bar starts")
+    r.add_argument("--intro-bars", type=str, metavar="N",
+                   help="bars of the instrumental before the lyrics start (default: where its drums come in)")
     r.add_argument("--keep-length", action="store_true",
                    help="keep the instrumental's whole length (default: it ends a bar after the last line)")
     r.add_argument("--sing-hooks", action="store_true",

@@ -458,7 +458,7 @@ class Renderer:
     def _backing(settings: RenderSettings, n_lines: int, n_sections: int):
         if settings.instrumental:
             return uploaded_backing(settings.instrumental, SAMPLE_RATE, catalog.LIMITS.upload, settings.bpm_hint,
-                                    settings.downbeat_hint, settings.keep_length)
+                                    settings.downbeat_hint, settings.keep_length, settings.intro_bars)
         return generated_backing(settings.style, settings.bpm, MAX_BARS * n_lines, n_sections)
 
     @staticmethod

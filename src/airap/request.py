@@ -30,6 +30,7 @@ class RenderRequest:
     bpm_hint: float | None = None  # an upload's tempo, when the tracker misreads it
     downbeat_hint: float | None = None  # seconds into the upload where a bar starts
     keep_length: bool = False  # keep the upload's own length (else it ends a bar after the last line)
+    intro_bars: int | None = None  # an upload's bars before the lyrics (None: where its drums come in)
     sing_hooks: bool = False  # hook lines that do not say otherwise are sung, on a composed melody
     accents: bool = True  # rapped syllables on the beat hit higher and louder (off: a flat reading)
 
@@ -50,6 +51,7 @@ class RenderSettings:
     bpm_hint: float | None = None
     downbeat_hint: float | None = None
     keep_length: bool = False
+    intro_bars: int | None = None
     accents: bool = True
 
 
@@ -84,8 +86,12 @@ def check_request(req: RenderRequest, voices: tuple[str, ...]) -> None:
         if not ok:
             raise InputError(f"the downbeat hint must be a time in seconds within the instrumental, got "
                              f"{str(req.downbeat_hint)[:20]!r}")
-    if (req.bpm_hint is not None or req.downbeat_hint is not None or req.keep_length) and req.instrumental is None:
-        raise InputError("--bpm-hint, --downbeat-hint and --keep-length apply to an uploaded instrumental only")
+    if req.intro_bars is not None:
+        catalog.check_intro_bars(req.intro_bars)
+    if (req.bpm_hint is not None or req.downbeat_hint is not None or req.keep_length
+            or req.intro_bars is not None) and req.instrumental is None:
+        raise InputError("--bpm-hint, --downbeat-hint, --intro-bars and --keep-length apply to an uploaded "
+                         "instrumental only")
     bad = set(req.formats) - set(catalog.FORMATS)
     if bad:
         raise InputError(f"unknown format {sorted(bad)[0]!r}: use {' or '.join(catalog.FORMATS)}")
@@ -113,7 +119,8 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
                           seed=req.seed, formats=tuple(req.formats), instrumental=req.instrumental,
                           warnings=tuple(warnings), bpm_hint=req.bpm_hint,
                           downbeat_hint=None if req.downbeat_hint is None else float(req.downbeat_hint),
-                          keep_length=req.keep_length, accents=req.accents)
+                          keep_length=req.keep_length,
+                          intro_bars=None if req.intro_bars is None else int(req.intro_bars), accents=req.accents)
 
 
 def _speaks(voice: str, line, voices: tuple[str, ...], warnings: list[str]) -> str:

@@ -44,9 +44,11 @@ MIN_UPLOAD_BARS = 2
 
 
 def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: float | None = None,
-                     downbeat_hint: float | None = None, keep_length: bool = False) -> Backing:
-    """Decode and track an instrumental; lines start on its first downbeat. The planning grid runs
-    on past its end, repeating its loop unit, up to the longest track allowed."""
+                     downbeat_hint: float | None = None, keep_length: bool = False,
+                     intro_bars: int | None = None) -> Backing:
+    """Decode and track an instrumental; lines start where its drums come in (``intro_bars``: that
+    many bars after its first downbeat instead; 0 starts them at once). The planning grid runs on
+    past its end, repeating its loop unit (the bars after the intro), up to the longest track allowed."""
     audio, _ = load_instrumental(path, sample_rate, caps)
     length = len(audio) / sample_rate
     if downbeat_hint is not None and not 0 <= downbeat_hint < length:
@@ -61,14 +63,25 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
         other = tracked.other_bpm
         warnings += (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
                      f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
-    unit = loop_unit(audio, sample_rate, grid)
     bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
     if bars < MIN_UPLOAD_BARS:
         raise InputError(f"the instrumental holds {bars} complete bar{'s' * (bars != 1)} at {grid.bpm:.0f} BPM "
                          f"(min {MIN_UPLOAD_BARS}): use a longer loop, or --bpm-hint if the tempo is misread")
+    if intro_bars is None:
+        intro = tracked.intro_bars
+        if intro:
+            warnings += (f"the lyrics start at bar {intro + 1} ({grid.slot_time(intro, 0):.1f} s), where the "
+                         f"instrumental's drums come in: pass --intro-bars 0 (intro_bars over HTTP) to start "
+                         f"them on its first bar",)
+    elif intro_bars > bars - MIN_UPLOAD_BARS:
+        raise InputError(f"--intro-bars {intro_bars}: the instrumental holds {bars} complete bars at "
+                         f"{grid.bpm:.0f} BPM, so at most {bars - MIN_UPLOAD_BARS} can come before the lyrics")
+    else:
+        intro = intro_bars
+    unit = loop_unit(audio, sample_rate, grid, first_bar=intro)
     bar_seconds = (unit.end - unit.start) / unit.bars
-    max_bars = int((caps.max_seconds - unit.start) / bar_seconds) - 1
-    return Backing(grid=looped_grid(grid, unit, max_bars + 2), first_bar=0, max_bars=max_bars, upload=audio,
+    max_bars = int((caps.max_seconds - grid.slot_time(0, 0)) / bar_seconds) - 1
+    return Backing(grid=looped_grid(grid, unit, max_bars + 2), first_bar=intro, max_bars=max_bars, upload=audio,
                    loop=unit, upload_bars=bars, keep_length=keep_length, warnings=warnings)
 
 

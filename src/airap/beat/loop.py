@@ -44,29 +44,32 @@ def bar_features(audio: np.ndarray, sr: int, grid: BeatGrid, bars: int) -> np.nd
     return f / (np.linalg.norm(f, axis=1, keepdims=True) + 1e-9)
 
 
-def loop_unit(audio: np.ndarray, sr: int, grid: BeatGrid) -> LoopUnit:
-    """The upload's repeatable unit: its complete bars from the first downbeat, cut to a whole
-    number of the pattern's period (the period with the most similar bars that far apart)."""
+def loop_unit(audio: np.ndarray, sr: int, grid: BeatGrid, first_bar: int = 0) -> LoopUnit:
+    """The upload's repeatable unit: its complete bars from the downbeat of ``first_bar`` (after an
+    intro: a loop repeats the groove, not the intro), cut to a whole number of the pattern's period
+    (the period with the most similar bars that far apart)."""
     length = len(audio) / sr
-    bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
+    total = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
+    first_bar = min(first_bar, max(total - 1, 0))
+    bars = total - first_bar
     period = 1
     if bars >= 2:
-        f = bar_features(audio, sr, grid, bars)
+        f = bar_features(audio, sr, grid, total)[first_bar:]
         sims = {p: float(np.mean(np.sum(f[p:] * f[:-p], axis=1))) for p in PERIODS if p <= bars // 2 or p == 1}
         best = max(sims.values())
         period = min(p for p, v in sims.items() if v >= best - SAME_PERIOD)
     unit = min(max(period, bars // period * period), max(bars, 1))
-    end = grid.slot_time(unit, 0)
+    end = grid.slot_time(first_bar + unit, 0)
     bar = grid.slot_time(1, 0) - grid.slot_time(0, 0)
     if unit == bars and abs(length - end) < EXACT_LOOP * bar:
         end = length  # a file cut as a loop: its own end is the bar line (tempo estimates drift, the file does not)
-    return LoopUnit(first_beat=grid.first_downbeat, bars=unit, period_bars=period, start=grid.slot_time(0, 0),
-                    end=end)
+    return LoopUnit(first_beat=grid.first_downbeat + first_bar * grid.beats_per_bar, bars=unit, period_bars=period,
+                    start=grid.slot_time(first_bar, 0), end=end)
 
 
 def looped_grid(grid: BeatGrid, unit: LoopUnit, bars: int) -> BeatGrid:
-    """The grid of the upload repeated until it holds ``bars`` bars: the pickup, then the unit's
-    tracked beats again and again."""
+    """The grid of the upload repeated until it holds ``bars`` bars: the beats before the unit (a
+    pickup, an intro), then the unit's tracked beats again and again."""
     beats = np.asarray(grid.beats)
     per = grid.beats_per_bar
     pickup = beats[: unit.first_beat]
@@ -74,7 +77,7 @@ def looped_grid(grid: BeatGrid, unit: LoopUnit, bars: int) -> BeatGrid:
     span = unit.end - unit.start
     reps = -(-bars // unit.bars) + 1
     looped = np.concatenate([pickup] + [unit_beats + r * span for r in range(reps)])
-    return BeatGrid(tuple(float(t) for t in looped[: unit.first_beat + bars * per + 1]), unit.first_beat, per,
+    return BeatGrid(tuple(float(t) for t in looped[: grid.first_downbeat + bars * per + 1]), grid.first_downbeat, per,
                     grid.swing)
 
 

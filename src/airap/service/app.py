@@ -52,6 +52,9 @@ class JobRequest(BaseModel):
     downbeat_hint: float | None = Field(None, ge=0, le=LIMITS.upload.max_seconds,
                                         description="seconds into the uploaded instrumental where a bar starts")
     keep_length: bool = Field(False, description="keep the upload's whole length (else it ends a bar after the last line)")
+    intro_bars: int | None = Field(None, ge=0, le=LIMITS.max_intro_bars,
+                                   description="bars of the uploaded instrumental before the lyrics "
+                                               "(default: where its drums come in)")
     sing_hooks: bool = Field(False, description="sing the hook lines on a composed melody")
     previous: str | None = Field(None, pattern="^[0-9a-f]{32}$",
                                  description="an earlier finished job of yours: the lines and beat it made are "
@@ -65,7 +68,8 @@ class JobRequest(BaseModel):
 
     @property
     def upload_options(self) -> bool:
-        return self.bpm_hint is not None or self.downbeat_hint is not None or self.keep_length
+        return (self.bpm_hint is not None or self.downbeat_hint is not None or self.keep_length
+                or self.intro_bars is not None)
 
 
 class AnalyzeRequest(BaseModel):
@@ -188,7 +192,7 @@ async def submit(request: Request):
         return req
     req.check()
     if req.upload_options and upload is None:
-        raise InputError("bpm_hint, downbeat_hint and keep_length apply to an uploaded instrumental only")
+        raise InputError("bpm_hint, downbeat_hint, intro_bars and keep_length apply to an uploaded instrumental only")
     await asyncio.to_thread(_check_lyrics, req)
     if req.previous is not None:
         prev = _owned_job(request, req.previous)
@@ -200,7 +204,8 @@ async def submit(request: Request):
     try:
         spec = JobSpec(lyrics=req.lyrics, voice=req.voice, beat=req.beat, bpm=req.bpm, flow=req.flow, seed=req.seed,
                        lang=req.lang, engine=req.engine, instrumental_sha256=upload_sha, bpm_hint=req.bpm_hint,
-                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length, sing_hooks=req.sing_hooks,
+                       downbeat_hint=req.downbeat_hint, keep_length=req.keep_length, intro_bars=req.intro_bars,
+                       sing_hooks=req.sing_hooks,
                        previous=req.previous)
         hit = await svc.find(spec, client.id)
         if hit:

@@ -39,6 +39,7 @@ class JobSpec:
     bpm_hint: float | None = None
     downbeat_hint: float | None = None
     keep_length: bool = False
+    intro_bars: int | None = None
     sing_hooks: bool = False
     previous: str | None = None  # an earlier job whose kept takes and stems this one may reuse
 
@@ -97,7 +98,7 @@ def render_job(job_dir: str, spec: dict, renderer=None) -> dict:
         req = RenderRequest(lyrics=s.lyrics, voice=s.voice, beat=s.beat, bpm=s.bpm, lang=s.lang, seed=s.seed,
                             flow=s.flow, instrumental=str(inst) if inst else None, formats=("wav", "mp3"),
                             bpm_hint=s.bpm_hint, downbeat_hint=s.downbeat_hint, keep_length=s.keep_length,
-                            sing_hooks=s.sing_hooks)
+                            intro_bars=s.intro_bars, sing_hooks=s.sing_hooks)
         # the previous job's folder, if it still exists (the local runners share the job root)
         previous = folder.parent / s.previous / "out" if s.previous else None
         res = renderer.render(req, folder / "out", progress,
