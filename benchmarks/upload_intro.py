@@ -1,11 +1,12 @@
 """Where the lyrics start on an upload: where its drums come in (airap since session 21) against its
-first downbeat (the baseline: airap before, the same tracked grid), in one run.
+first downbeat (the baseline: airap before, on the same tracked grid), in one run.
 
 Files: one or more sets made by ``benchmarks/tracking_set.py`` (their drum-machine files have intros of
 0, 2 or 4 bars of pad and bass without drums; every other file has drums from its start), plus, with
 ``--arranged``, airap's own beats arranged with their style's intro (hats and a muffled band, no kick
-or snare) before a verse and a hook. The truth is the downbeat where the drums come in (the first
-downbeat, for a file without an intro). A start is "on the entry" within a quarter of a beat of it,
+or snare) before a verse and a hook. The truth is the downbeat where the drums come in (for a file
+without an intro, the first downbeat FIRST_LINE_ROOM or more into it, as the baseline's start too:
+a line needs room for its consonants). A start is "on the entry" within a quarter of a beat of it,
 "over the intro" earlier, "late" later; each file is read the way a render reads it
 (``uploaded_backing``). Prints JSON: per set and split, files with and without an intro.
 
@@ -38,10 +39,12 @@ def entry_time(truth) -> tuple[float, int]:
     """The downbeat where the drums come in, and the intro's length in bars (0: drums from the start).
     A drum-machine file's intro counts bars from its uncut first bar; a pickup of P beats means the
     file starts just before that bar's beat P (``tracking_set.drum_machine_files``)."""
+    from airap.beat.backing import FIRST_LINE_ROOM
+
     intro = re.search(r"intro (\d+) bars without drums", truth.note)
     bars = int(intro.group(1)) if intro else 0
-    if not bars:
-        return truth.downbeats[0], 0
+    if not bars:  # the first downbeat that leaves the first line's consonants room before it
+        return next(t for t in truth.downbeats if t >= FIRST_LINE_ROOM), 0
     pickup = re.search(r"pickup (\d+) beats", truth.note)
     first = int(pickup.group(1)) if pickup else 0
     return truth.beats[4 * bars - first], bars
@@ -55,11 +58,13 @@ def judge(start: float, entry: float, beat: float) -> str:
 
 def read_file(args: tuple[str, float, float, int]) -> dict:
     from airap.beat import uploaded_backing
+    from airap.beat.backing import FIRST_LINE_ROOM
     from airap.catalog import LIMITS
 
     path, entry, beat, bars = args
     b = uploaded_backing(path, 44100, LIMITS.upload)
-    now, base = b.grid.slot_time(b.first_bar, 0), b.grid.slot_time(0, 0)
+    now = b.grid.slot_time(b.first_bar, 0)
+    base = next(t for t in (b.grid.slot_time(k, 0) for k in range(b.grid.n_bars)) if t >= FIRST_LINE_ROOM)
     return {"file": Path(path).stem, "intro_bars": bars, "entry_s": round(entry, 3),
             "detected_intro_bars": b.first_bar, "start_s": round(now, 3), "base_start_s": round(base, 3),
             "now": judge(now, entry, beat), "base": judge(base, entry, beat)}
@@ -91,8 +96,8 @@ def summary(rows: list[dict]) -> dict:
         if sel:
             out[group] = {"files": len(sel), **{who: {k: sum(r[who] == k for r in sel) for k in ("on_entry", "over_intro", "late")}
                                                 for who in ("now", "base")}}
-            if group == "without_intro":
-                out[group]["false_intro"] = sum(r["detected_intro_bars"] > 0 for r in sel)
+            if group == "without_intro":  # a start moved off the right downbeat by an intro that is not there
+                out[group]["false_intro"] = sum(r["base"] == "on_entry" and r["now"] != "on_entry" for r in sel)
     return out
 
 

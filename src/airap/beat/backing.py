@@ -41,6 +41,9 @@ def generated_backing(style: BeatStyle, bpm: float, max_song_bars: int, max_sect
 
 
 MIN_UPLOAD_BARS = 2
+# s: a first line starts on a downbeat at least this far into the upload. Its consonants come before
+# the downbeat (up to ~0.25 s for a cluster like "str"); a line planned earlier loses them.
+FIRST_LINE_ROOM = 0.25
 
 
 def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: float | None = None,
@@ -69,7 +72,9 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
                          f"(min {MIN_UPLOAD_BARS}): use a longer loop, or --bpm-hint if the tempo is misread")
     if intro_bars is None:
         intro = tracked.intro_bars
-        if intro:
+        if grid.slot_time(intro, 0) < FIRST_LINE_ROOM and bars - intro > MIN_UPLOAD_BARS:
+            intro += 1  # a file cut on its downbeat: the first line's consonants need room before it
+        elif intro:
             warnings += (f"the lyrics start at bar {intro + 1} ({grid.slot_time(intro, 0):.1f} s), where the "
                          f"instrumental's drums come in: pass --intro-bars 0 (intro_bars over HTTP) to start "
                          f"them on its first bar",)

@@ -363,10 +363,8 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     # rises over the frames before it, and for a hit at the very start those lie in the lead-in
     snare, kick = _band_flux(led, freqs, 500, 3000), _band_flux(led, freqs, 20, 150)
 
-    def evidence(ts):
-        fr = np.clip(np.round(ts * sr / hop).astype(int) + LEAD_IN_FRAMES, 0, len(snare) - 1)
-        near = lambda x: np.mean([x[max(0, f - 2) : f + 3].max() for f in fr])  # noqa: E731 (+-2 frames jitter)
-        return near(snare) / (snare.mean() + 1e-9) + KICK_WEIGHT * near(kick) / (kick.mean() + 1e-9)
+    def evidence(ts):  # how much kick and snare the beats ``ts`` sit on, on average
+        return float(drum_evidence(ts, snare, kick, sr / hop).mean())
 
     if downbeat_hint is not None:  # the user's downbeat decides the beat phase: the grid moves onto it
         near = int(np.argmin(np.abs(times - downbeat_hint)))
