@@ -120,7 +120,8 @@ def resolve(req: RenderRequest, song: Song, voices: tuple[str, ...]) -> RenderSe
                           warnings=tuple(warnings), bpm_hint=req.bpm_hint,
                           downbeat_hint=None if req.downbeat_hint is None else float(req.downbeat_hint),
                           keep_length=req.keep_length,
-                          intro_bars=None if req.intro_bars is None else int(req.intro_bars), accents=req.accents)
+                          intro_bars=None if req.intro_bars is None else catalog.check_intro_bars(req.intro_bars),
+                          accents=req.accents)
 
 
 def _speaks(voice: str, line, voices: tuple[str, ...], warnings: list[str]) -> str:
