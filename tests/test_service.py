@@ -159,6 +159,29 @@ def test_browser_click_through(keyed_server, tmp_path):
         assert job_voice == name
         assert page.evaluate("timings.lines[1].words.every(w => w.syllables.every(s => s.note))")
         assert page.locator("#timeline .sung").count() >= 1
+        # your own instrumental: two bars without drums, then the groove; the lyrics wait for the drums
+        # unless "bars before the lyrics" says otherwise
+        import soundfile as sf
+
+        from airap.beat import BeatGrid, generate_beat
+
+        grid = BeatGrid.regular(95, 8)
+        beat = generate_beat(catalog.get_style("boom-bap"), grid, seed=1)
+        audio = beat.audio.copy()
+        cut = int(round(grid.slot_time(2, 0) * 44100))
+        audio[:cut] -= beat.stems["drums"][:cut]
+        sf.write(tmp_path / "mine.wav", audio[: int(round(grid.slot_time(8, 0) * 44100))], 44100)
+        page.fill("#lyrics", "Run it back")
+        page.uncheck("#sing-hooks")
+        page.set_input_files("#upload", str(tmp_path / "mine.wav"))
+        for bars, first in (("", grid.slot_time(2, 0)), ("0", grid.slot_time(0, 0))):
+            page.fill("#intro-bars", bars)
+            page.click("#go")
+            page.wait_for_function("!document.querySelector('#go').disabled", timeout=180_000)
+            assert page.inner_text("#status").startswith("done"), page.inner_text("#status")
+            start = page.evaluate("timings.lines[0].start")
+            assert first - 0.5 < start < first + 0.1, (bars, start, first)
+            assert ("drums come in" in page.inner_text("#status")) == (bars == "")
         page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
         browser.close()
 

@@ -76,8 +76,8 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
             intro += 1  # a file cut on its downbeat: the first line's consonants need room before it
         elif intro:
             warnings += (f"the lyrics start at bar {intro + 1} ({grid.slot_time(intro, 0):.1f} s), where the "
-                         f"instrumental's drums come in: pass --intro-bars 0 (intro_bars over HTTP) to start "
-                         f"them on its first bar",)
+                         f"instrumental's drums come in: pass --intro-bars 0 (intro_bars over HTTP, 'bars before "
+                         f"the lyrics' on the page) to start them on its first bar",)
     elif intro_bars > bars - MIN_UPLOAD_BARS:
         raise InputError(f"--intro-bars {intro_bars}: the instrumental holds {bars} complete bars at "
                          f"{grid.bpm:.0f} BPM, so at most {bars - MIN_UPLOAD_BARS} can come before the lyrics")

@@ -213,6 +213,7 @@ $("go").onclick = async () => {
       if (voice) fd.append("voice", voice);
       fd.append("flow", $("flow").value);
       if ($("sing-hooks").checked) fd.append("sing_hooks", "true");
+      if ($("intro-bars").value !== "") fd.append("intro_bars", $("intro-bars").value);  // empty: where the drums come in
       fd.append("instrumental", file);
       res = await api("/v1/jobs", { method: "POST", body: fd });
     } else {
