@@ -4,13 +4,14 @@ first downbeat (the baseline: airap before, on the same tracked grid), in one ru
 Files: one or more sets made by ``benchmarks/tracking_set.py`` (their drum-machine files have intros of
 0, 2 or 4 bars of pad and bass without drums; every other file has drums from its start), plus, with
 ``--arranged``, airap's own beats arranged with their style's intro (hats and a muffled band, no kick
-or snare) before a verse and a hook. The truth is the downbeat where the drums come in (for a file
+or snare) before a verse and a hook, and with ``--unplugged`` every style's beat with its drums left out
+of its first 2 or 4 bars (an intro of the style's own music and bass). The truth is the downbeat where the drums come in (for a file
 without an intro, the first downbeat FIRST_LINE_ROOM or more into it, as the baseline's start too:
 a line needs room for its consonants). A start is "on the entry" within a quarter of a beat of it,
 "over the intro" earlier, "late" later; each file is read the way a render reads it
 (``uploaded_backing``). Prints JSON: per set and split, files with and without an intro.
 
-    .venv/bin/python benchmarks/upload_intro.py --set DIR [--set DIR ...] [--arranged]
+    .venv/bin/python benchmarks/upload_intro.py --set DIR [--set DIR ...] [--arranged] [--unplugged]
 """
 
 from __future__ import annotations
@@ -89,6 +90,26 @@ def arranged_files(out: Path) -> list[tuple[str, float, float, int]]:
     return files
 
 
+def unplugged_files(out: Path) -> list[tuple[str, float, float, int]]:
+    """A second source of intros: every style's beat (a verse, 12 bars) with its drum stem left out
+    of the first 2 or 4 bars, so the intro is the style's own music and bass."""
+    from airap import catalog
+    from airap.beat import BeatGrid, generate_beat
+
+    files = []
+    for k, style in enumerate(catalog.STYLES.values()):
+        intro = 2 if k % 2 else 4
+        grid = BeatGrid.regular(style.default_bpm, 12, swing=style.swing)
+        beat = generate_beat(style, grid, seed=100 + k)
+        cut = int(round(grid.slot_time(intro, 0) * 44100))
+        audio = beat.audio.copy()
+        audio[:cut] -= beat.stems["drums"][:cut]
+        path = out / f"unplugged_{style.name}_{int(style.default_bpm)}_{intro}.wav"
+        sf.write(path, audio[: int(round(grid.slot_time(12, 0) * 44100))], 44100)
+        files.append((str(path), grid.slot_time(intro, 0), 60 / style.default_bpm, intro))
+    return files
+
+
 def summary(rows: list[dict]) -> dict:
     out = {}
     for group, pick in (("with_intro", lambda r: r["intro_bars"] > 0), ("without_intro", lambda r: r["intro_bars"] == 0)):
@@ -105,6 +126,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", action="append", default=[], help="a folder made by tracking_set.py (repeatable)")
     ap.add_argument("--arranged", action="store_true", help="also airap's own arranged beats with an intro")
+    ap.add_argument("--unplugged", action="store_true",
+                    help="also every style's beat with its drums left out of the first 2 or 4 bars")
     args = ap.parse_args()
     jobs: dict[str, list[tuple[str, float, float, int]]] = {}
     for folder in map(Path, args.set):
@@ -114,6 +137,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.arranged:
             jobs["arranged"] = arranged_files(Path(tmp))
+        if args.unplugged:
+            jobs["unplugged"] = unplugged_files(Path(tmp))
         report = {}
         with ProcessPoolExecutor(2) as pool:
             for name, files in jobs.items():
