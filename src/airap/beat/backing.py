@@ -11,7 +11,7 @@ from ..errors import InputError
 from .arrange import OUTRO_BARS, PHRASE_BARS, Section, arrange, song_sections
 from .generate import Beat, KeptStems, generate_beat
 from .grid import BeatGrid
-from .loop import LoopUnit, fit_upload, loop_unit, looped_grid
+from .loop import LoopUnit, complete_bars, fit_upload, loop_unit, looped_grid
 from .styles import BeatStyle
 from .track import UNCLEAR_BEAT, UploadCaps, load_instrumental, track_upload
 
@@ -66,7 +66,7 @@ def uploaded_backing(path: str, sample_rate: int, caps: UploadCaps, bpm_hint: fl
         other = tracked.other_bpm
         warnings += (f"the instrumental's tempo was read as {grid.bpm:.0f} BPM; it may also be {other:.0f} BPM "
                      f"(half or double): pass --bpm-hint {other:.0f} (bpm_hint over HTTP) if that is its beat",)
-    bars = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
+    bars = complete_bars(grid, length)
     if bars < MIN_UPLOAD_BARS:
         raise InputError(f"the instrumental holds {bars} complete bar{'s' * (bars != 1)} at {grid.bpm:.0f} BPM "
                          f"(min {MIN_UPLOAD_BARS}): use a longer loop, or --bpm-hint if the tempo is misread")
@@ -107,7 +107,7 @@ def backing_beat(backing: Backing, style: BeatStyle, sections: tuple[Section, ..
     if backing.upload is not None:
         song_bars = sections[-1].first_bar if sections else backing.upload_bars
         audio = fit_upload(backing.upload, sample_rate, backing.loop, backing.grid, song_bars, backing.keep_length)
-        n_bars = sum(1 for b in range(backing.grid.n_bars) if backing.grid.slot_time(b + 1, 0) <= len(audio) / sample_rate + 0.01)
+        n_bars = complete_bars(backing.grid, len(audio) / sample_rate)
         return Beat(audio=audio, sample_rate=sample_rate, grid=backing.grid.first_bars(n_bars), midi=None,
                     style="upload")
     arrangement = arrange(style, sections, seed)

@@ -26,6 +26,11 @@ class LoopUnit:
     end: float
 
 
+def complete_bars(grid: BeatGrid, seconds: float) -> int:
+    """Bars of ``grid`` that end within ``seconds`` of audio (10 ms of slack for rounding)."""
+    return sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= seconds + 0.01)
+
+
 def bar_features(audio: np.ndarray, sr: int, grid: BeatGrid, bars: int) -> np.ndarray:
     """Per complete bar: mean log-mel (40 bands) and chroma, unit-normalised."""
     import librosa
@@ -49,7 +54,7 @@ def loop_unit(audio: np.ndarray, sr: int, grid: BeatGrid, first_bar: int = 0) ->
     intro: a loop repeats the groove, not the intro), cut to a whole number of the pattern's period
     (the period with the most similar bars that far apart)."""
     length = len(audio) / sr
-    total = sum(1 for b in range(grid.n_bars) if grid.slot_time(b + 1, 0) <= length + 0.01)
+    total = complete_bars(grid, length)
     first_bar = min(first_bar, max(total - 1, 0))
     bars = total - first_bar
     period = 1

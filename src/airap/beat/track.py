@@ -477,7 +477,8 @@ def refine_beats(times: np.ndarray, env: np.ndarray, fps: float) -> RefinedBeats
         peaks[i] = (k + (0.5 * (y0 - y2) / den if den < 0 else 0.0)) / fps + FINE_LAG
         strength[i] = y1
     found = strength > 0
-    placing = strength >= PLACING_HIT_RATIO * np.median(strength[found]) if found.any() else found
+    level = strength / (np.median(strength[found]) if found.any() else 1.0)  # against the file's median hit
+    placing = found & (level >= PLACING_HIT_RATIO)
     out = times.copy()
     idx = np.arange(len(times))
     hits = idx[placing]
@@ -491,7 +492,7 @@ def refine_beats(times: np.ndarray, env: np.ndarray, fps: float) -> RefinedBeats
             slope, icpt = np.polyfit(near, peaks[near], 1)
             out[i] = icpt + slope * i
     on_hits = float(np.mean(np.abs(peaks[found] - out[found]) < ON_HIT_S)) if found.any() else 0.0
-    return RefinedBeats(out, on_hits, strength / (np.median(strength[found]) if found.any() else 1.0))
+    return RefinedBeats(out, on_hits, level)
 
 
 # Where the drums come in: the first beat with a drum hit that starts DRUM_BEATS of them within a
@@ -529,9 +530,9 @@ def drumless_intro(drums: np.ndarray, first_downbeat: int, beats_per_bar: int = 
     """Complete bars from the first downbeat before the drums come in (``drums``: per beat, a drum
     hit on it)."""
     bars = (len(drums) - first_downbeat) // beats_per_bar
-    hits = drums[first_downbeat:].astype(int)
-    in_bar = np.convolve(hits, np.ones(beats_per_bar, int))[beats_per_bar - 1:]  # hits in beats i .. i + bar - 1
-    entry = np.flatnonzero(hits.astype(bool) & (in_bar >= DRUM_BEATS))
+    hits = drums[first_downbeat:]
+    in_bar = np.convolve(hits.astype(int), np.ones(beats_per_bar, int))[beats_per_bar - 1:]  # hits in beats i .. i + bar - 1
+    entry = np.flatnonzero(hits & (in_bar >= DRUM_BEATS))
     if not len(entry):
         return 0
     intro = (int(entry[0]) + ENTRY_SLACK) // beats_per_bar
