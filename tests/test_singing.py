@@ -1,6 +1,7 @@
 """Sung lines: notes in a sheet, the composer, WORLD re-pitching, and a sung hook through the render."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,3 +235,17 @@ def test_on_an_upload_the_composed_melody_is_in_the_key_detected_from_it(tmp_pat
     res = Renderer(FakeEngine()).render(RenderRequest(lyrics=lyrics, instrumental=str(path), sing_hooks=True))
     notes = [s.note for w in res.track.lines[1].words for s in w.syllables]
     assert all(n is not None and (n - root) % 12 in (0, 2, 3, 5, 7, 8, 10) for n in notes)
+
+
+def test_sung_flow_is_slower_than_the_reading_with_weak_syllables_on_sixteenths():
+    # 8th notes only gave every syllable at least an 8th, and a word's weak syllables were heard as
+    # words of their own ("every coin" -> "every week coin")
+    line, _ = analyze_line("every city has a story and a melody to carry")
+    line = replace(line, sing=True)
+    bpm = 92.0
+    nat = FakeEngine().natural_timing(line, "kumo")
+    plan = plan_line(line, nat, BeatGrid.regular(bpm, 16), 0, get_flow("sung"))
+    sung = np.diff([s.slot_time for s in plan.syllables])
+    read = np.diff([s.vowel_onset for s in nat.syllables])
+    assert sung.mean() >= 1.2 * read.mean()
+    assert sung.min() < 1.5 * 60.0 / bpm / 4  # a weak syllable takes a 16th

@@ -461,8 +461,15 @@ FLOWS: dict[str, FlowTemplate] = {t.name: t for t in [
     FlowTemplate("double-time", "32nd notes: twice the syllables per bar", 32, max_rate=40.0, accent=1.25),
     FlowTemplate("triplet", "8th-note triplets (the 'Migos' flow)", 12),
     FlowTemplate("chopper", "16th-note triplets, very fast", 24, max_rate=40.0, accent=1.25),
-    # sung lines (a sheet's `sing: true`): quarter and 8th notes, vowels held; a slower rate keeps words singable
-    FlowTemplate("sung", "8th and quarter notes, vowels held: the flow of a sung hook", 8, max_rate=18.0, accent=0.0),
+    # sung lines (a sheet's `sing: true`): vowels held legato, at 1.4x the voice's reading pace on 16ths,
+    # so a weak syllable inside a word takes a 16th and a stressed one an 8th or a quarter. On 8ths only,
+    # every syllable got at least an 8th and a word's weak syllables were heard as words of their own
+    # ("every coin" -> "every week coin"). Chosen on dev lines (session 22, a scratch script over
+    # benchmarks/data/production/dev_en.txt, 28 lines, and voices.py's dev verse + fresh_zh.txt, 24 lines;
+    # Kokoro, 92 BPM, composed melodies; sung WER/CER, 8ths -> 16ths at 1.4x): rose 12.0 -> 15.9, adam
+    # 9.3 -> 8.7, mike 8.2 -> 3.8, river 16.9 -> 14.8 %; xi 16.5 -> 12.5, mei 19.2 -> 16.1 %.
+    FlowTemplate("sung", "16ths, 8ths and quarters at 1.4x the reading pace, vowels held: the flow of a sung hook",
+                 16, max_rate=18.0, accent=0.0, pace=1.4),
 ]}
 DEFAULT_FLOW = "straight"
 SUNG_FLOW = "sung"  # the flow of a sung line that names none

@@ -161,7 +161,7 @@ def _solve(line: Line, natural: Alignment, times: np.ndarray, tpl: FlowTemplate,
     sylls = line.syllables
     n, k1 = len(sylls), len(times)
     nat = _natural(line, natural)
-    d, last_rime, nphon, word_end = nat.intervals, nat.last_rime, nat.phonemes_between, nat.word_end
+    d, last_rime, nphon, word_end = nat.intervals * tpl.pace, nat.last_rime, nat.phonemes_between, nat.word_end
     strength = np.tile(tpl.strengths(), (k1 + tpl.slots_per_bar - 1) // tpl.slots_per_bar)[:k1]
     strength[-1] = 0.0  # the closing slot is the next line's downbeat
     strong = np.array([s.strong for s in sylls])

@@ -16,6 +16,7 @@ class FlowTemplate:
     offset_beats: float = 0.0  # >0 sits behind the beat (laid-back)
     max_rate: float = 35.0  # phonemes per second this flow may reach (real rap: ~12-35)
     accent: float = 1.0  # how hard its on-beat syllables are hit (laid-back flatter, double-time punchier; 0: none)
+    pace: float = 1.0  # the syllable lengths it aims at, against the voice's natural reading (>1: slower, sung)
 
     def strengths(self) -> np.ndarray:
         """Metrical strength of each slot in a bar: downbeat 1, beat 3 .8, beats 2/4 .6, 8ths .3, rest .1."""
