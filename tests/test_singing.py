@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from airap.acoustic import SungLine
-from airap.acoustic.pitch import register_shift, sing_on_notes
+from airap.acoustic.pitch import ENERGY_ONSET_S, held_energy, held_world_vowel, register_shift, sing_on_notes
 from airap.align import from_durations
 from airap.beat import BeatGrid
 from airap.catalog import get_flow
@@ -249,3 +249,22 @@ def test_sung_flow_is_slower_than_the_reading_with_weak_syllables_on_sixteenths(
     read = np.diff([s.vowel_onset for s in nat.syllables])
     assert sung.mean() >= 1.2 * read.mean()
     assert sung.min() < 1.5 * 60.0 / bpm / 4  # a weak syllable takes a 16th
+
+
+def test_only_a_lines_last_vowel_is_held_at_its_onset_level():
+    frame = 0.0125
+    t = np.arange(200) * frame
+    energy = np.where(t < 1.0, 1.0, np.exp(-(t - 1.0) * 10))  # every vowel decays after 1 s
+    held = [(0.5, 0.9), (1.0, 2.0)]
+    out = held_energy(energy, frame, held)
+    tail = (t >= 1.0 + ENERGY_ONSET_S) & (t < 2.0)
+    assert np.allclose(out[tail], 1.0) and np.array_equal(out[~tail], energy[~tail])
+    aperiodicity = np.where(t < 1.0, -4.0, 0.0)  # the last vowel whispered
+    feats = np.stack([np.zeros_like(t), energy, np.log(energy), aperiodicity], axis=1)
+    kept = held_world_vowel(feats, np.log(energy), 1, 3, frame, held)
+    assert np.allclose(kept[tail, 1], energy[tail] - np.log(energy[tail]))  # the log power's deficit added
+    assert np.array_equal(kept[:, 2], feats[:, 2])  # the envelope's shape keeps its course
+    last = (t >= 1.0) & (t < 2.0)
+    assert np.allclose(kept[last, 3], -4.0)  # as periodic as the line's other vowel
+    assert np.array_equal(kept[~last], feats[~last]) and np.array_equal(kept[:, 0], feats[:, 0])
+    assert held_energy(energy, frame, []) is energy

@@ -21,7 +21,7 @@ from ..catalog import MODEL_SPEAKERS, VOICES, PackMix
 from ..errors import NotFoundError, SetupError
 from ..text import Line
 from .base import PitchPlan, SungLine
-from .pitch import planned_f0
+from .pitch import held_energy, planned_f0
 from .tokens import (
     ACOUSTIC_LEAD,
     TEACHER_FRAME,
@@ -46,6 +46,7 @@ ALIGN_TENSOR = "/encoder/Cast_4_output_0"  # float [1, tokens, frames] one-hot a
 DURATION_TENSOR = "/encoder/Round_output_0"
 F0_TENSOR = "/encoder/F0_proj/Conv_output_0"  # float [1, 1, 2 * frames]: the predicted F0 (Hz), 12.5 ms hop
 F0_HOP = FRAME / 2
+N_TENSOR = "/encoder/N_proj/Conv_output_0"  # float [1, 1, 2 * frames]: the predicted energy, same hop
 KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and voiceless sounds
 # Beyond that constant, a vowel after a short consonant is heard later than one after a long
 # consonant (benchmarks/onset_lead.py --engine kokoro --fit: stray = 12 ms - 0.11 x consonant duration).
@@ -64,6 +65,14 @@ ONSET_LEAD = OnsetLead(after_consonant=(0.0121, -0.111), after_syllable=(0.0036,
 END_ROOM = 0.8
 END_RELEASE = 0.15
 END_FADE = 0.05
+
+@dataclass(frozen=True)
+class Prosody:
+    """Curves on F0_HOP frames that the synthesis graph reads: F0 (Hz) and energy (the predictor's N)."""
+
+    f0: np.ndarray
+    energy: np.ndarray
+
 
 @dataclass(frozen=True)
 class TeacherRead:
@@ -112,24 +121,27 @@ def _build_graphs(src: Path, predictor: Path, synth: Path) -> None:
     tmp.replace(synth)
 
 
-def _build_pitch_graphs(synth: Path, f0_graph: Path, synth_f0: Path) -> None:
-    """From the synthesis graph: one that stops at the predicted F0 curve, and one that takes the F0
-    curve as an input (research note voices_and_assets.md section 1.2: a held 220 Hz stays intelligible)."""
+def _build_prosody_graphs(synth: Path, prosody: Path, synth_prosody: Path) -> None:
+    """From the synthesis graph: one that stops at the predicted F0 and energy curves, and one that
+    takes both as inputs (research note voices_and_assets.md section 1.2: a held 220 Hz stays
+    intelligible; the energy is the same kind of curve, on the same frames)."""
     import onnx
     import onnx.utils
 
-    tmp = f0_graph.with_suffix(f".{os.getpid()}.tmp")
-    onnx.utils.extract_model(str(synth), str(tmp), ["tokens", "style", "speed", "alignment"], [F0_TENSOR])
-    tmp.replace(f0_graph)
+    tmp = prosody.with_suffix(f".{os.getpid()}.tmp")
+    onnx.utils.extract_model(str(synth), str(tmp), ["tokens", "style", "speed", "alignment"], [F0_TENSOR, N_TENSOR])
+    tmp.replace(prosody)
     model = onnx.load(str(synth))
+    renamed = {F0_TENSOR: "f0", N_TENSOR: "energy"}
     for node in model.graph.node:
         for i, name in enumerate(node.input):
-            if name == F0_TENSOR:
-                node.input[i] = "f0"
-    model.graph.input.append(onnx.helper.make_tensor_value_info("f0", onnx.TensorProto.FLOAT, [1, 1, "f0_frames"]))
-    tmp = synth_f0.with_suffix(f".{os.getpid()}.tmp")
+            if name in renamed:
+                node.input[i] = renamed[name]
+    for name in renamed.values():
+        model.graph.input.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [1, 1, "f0_frames"]))
+    tmp = synth_prosody.with_suffix(f".{os.getpid()}.tmp")
     onnx.save(model, str(tmp))
-    tmp.replace(synth_f0)
+    tmp.replace(synth_prosody)
 
 
 def soft_alignment(bounds: np.ndarray, frames: int) -> np.ndarray:
@@ -179,20 +191,22 @@ class KokoroEngine:
                 _assemble_model(full)
             if not (pred.exists() and synth.exists()):
                 _build_graphs(full, pred, synth)
-            f0_graph, synth_f0 = folder / "f0.onnx", folder / "synth_f0.onnx"
-            if not (f0_graph.exists() and synth_f0.exists()):
-                _build_pitch_graphs(synth, f0_graph, synth_f0)
+            prosody, synth_prosody = folder / "prosody.onnx", folder / "synth_prosody.onnx"
+            if not (prosody.exists() and synth_prosody.exists()):
+                _build_prosody_graphs(synth, prosody, synth_prosody)
+                for stale in ("f0.onnx", "synth_f0.onnx"):  # the F0-only graphs these replace (110 MB)
+                    (folder / stale).unlink(missing_ok=True)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self._pred = ort.InferenceSession(str(pred), opts, providers=["CPUExecutionProvider"])
         self._synth = ort.InferenceSession(str(synth), opts, providers=["CPUExecutionProvider"])
-        self._f0 = ort.InferenceSession(str(f0_graph), opts, providers=["CPUExecutionProvider"])
-        self._synth_f0 = ort.InferenceSession(str(synth_f0), opts, providers=["CPUExecutionProvider"])
+        self._prosody = ort.InferenceSession(str(prosody), opts, providers=["CPUExecutionProvider"])
+        self._synth_prosody = ort.InferenceSession(str(synth_prosody), opts, providers=["CPUExecutionProvider"])
         self._vocab = load_vocab()
         # names the model in kept takes: the graphs are rebuilt, and their sizes change, when the model does
-        self.fingerprint = f"{self.name}:" + ":".join(str(p.stat().st_size) for p in (full, synth, synth_f0))
+        self.fingerprint = f"{self.name}:" + ":".join(str(p.stat().st_size) for p in (full, synth, synth_prosody))
         packs = load_packs()
         # the cast, and the voices our own models learned (the teacher reads their corpus with them)
         self._styles = {(v.name, lang): style_table(v.style_for(lang), packs)
@@ -255,22 +269,25 @@ class KokoroEngine:
                  "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
         return TeacherRead(np.asarray(ids), frames.tolist(), self._synthesize(feeds, voice, line))
 
-    def _predicted_f0(self, feeds: dict, voice: str, line: Line) -> np.ndarray:
-        """The F0 curve (Hz, F0_HOP) the voice's prosody predicts, in the voice's register."""
-        (f0,) = self._f0.run(None, feeds)
-        f0 = np.asarray(f0, np.float64).ravel()
+    def _predicted_prosody(self, feeds: dict, voice: str, line: Line) -> Prosody:
+        """The F0 (Hz) and energy curves the voice's prosody predicts, the F0 in the voice's register."""
+        f0, energy = (np.asarray(x, np.float64).ravel() for x in self._prosody.run(None, feeds))
         ratio = self._f0_ratio[(voice, line.main_lang)]
-        return np.where(f0 > KOKORO_UNVOICED_HZ, f0 * ratio, f0) if ratio != 1.0 else f0
+        if ratio != 1.0:
+            f0 = np.where(f0 > KOKORO_UNVOICED_HZ, f0 * ratio, f0)
+        return Prosody(f0, energy)
 
-    def _synthesize(self, feeds: dict, voice: str, line: Line, f0: np.ndarray | None = None) -> np.ndarray:
-        """Audio from the synthesis graph: on the given F0 curve, else on the predicted one (moved to
-        the voice's register when its style asks for it)."""
-        if f0 is None and self._f0_ratio[(voice, line.main_lang)] != 1.0:
-            f0 = self._predicted_f0(feeds, voice, line)
-        if f0 is None:
+    def _synthesize(self, feeds: dict, voice: str, line: Line, prosody: Prosody | None = None) -> np.ndarray:
+        """Audio from the synthesis graph: on the given curves, else on the predicted ones (the F0
+        moved to the voice's register when its style asks for it)."""
+        if prosody is None and self._f0_ratio[(voice, line.main_lang)] != 1.0:
+            prosody = self._predicted_prosody(feeds, voice, line)
+        if prosody is None:
             (audio,) = self._synth.run(None, feeds)
         else:
-            (audio,) = self._synth_f0.run(None, {**feeds, "f0": f0.astype(np.float32).reshape(1, 1, -1)})
+            curves = {"f0": prosody.f0, "energy": prosody.energy}
+            (audio,) = self._synth_prosody.run(None, {**feeds, **{k: v.astype(np.float32).reshape(1, 1, -1)
+                                                                  for k, v in curves.items()}})
         return np.asarray(audio, np.float32).ravel()
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
@@ -298,7 +315,8 @@ class KokoroEngine:
         if pitch is None:
             audio = self._synthesize(feeds, voice, line)
         else:  # the predicted F0 curve, redrawn on the plan, then the synthesis on it
-            f0 = self._predicted_f0(feeds, voice, line)
+            predicted = self._predicted_prosody(feeds, voice, line)
+            f0 = predicted.f0
             first = [min(p for ph in syl for p in ph) for syl in where]
             last = max(p for ph in where[-1] for p in ph)
             # a syllable is heard ACOUSTIC_LEAD before its tokens' frames: its note changes there too
@@ -309,7 +327,12 @@ class KokoroEngine:
             voiced = np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0)
             drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch, held)
             # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none
-            audio = self._synthesize(feeds, voice, line, np.where(drawn > 0, drawn, f0))
+            # a line's last note held, then released: held to its end, Whisper heard an added
+            # syllable after it (停下 -> 停下了, 长大 -> 张大眼; sung dev lines, session 24: rose, xi,
+            # mei 9.6 / 9.9 / 19.7 % fading, 11.9 / 12.7 / 25.4 % held, 10.4 / 8.5 / 14.1 % released)
+            energy = held_energy(predicted.energy, F0_HOP, held, release=True) if pitch.notes is not None \
+                else predicted.energy
+            audio = self._synthesize(feeds, voice, line, Prosody(np.where(drawn > 0, drawn, f0), energy))
         cuts = [(bounds[t] * FRAME - ACOUSTIC_LEAD, rest) for t, rest in inner_rests(ids, where, model_rests, self._vocab[" "])]
         audio = insert_silences(audio, SAMPLE_RATE, cuts)
         audio = audio[: len(audio) - int(round(extra_end * SAMPLE_RATE))]

@@ -32,6 +32,7 @@ TONE_ONSET_S, TONE_ONSET_SHARE = 0.07, 0.5
 SING_ABOVE_SPEECH = 6.0  # semitones: a voice sings above where it speaks (a half-octave: an alto speaking at G3 sings around D4)
 GAP_FILL_S = 0.03  # unvoiced frames shorter than this inside a note are voiced (analysis dropouts)
 LIFT_SMOOTH_S = 0.03  # an accent's lift ramps in and out over 30 ms
+ENERGY_ONSET_S = 0.08  # a line's last sung vowel keeps the loudest energy of its first 80 ms
 
 
 @dataclass(frozen=True)
@@ -290,3 +291,51 @@ def accent_line(sung: SungLine, strengths: tuple[float, ...]) -> SungLine:
     gain_db = np.convolve(gain_db, np.ones(w) / w, mode="same")
     y = sung.audio * (10 ** ((gain_db - ACCENT_DB / 2) / 20)).astype(np.float32)  # centred: the line's level stays
     return SungLine(y.astype(np.float32), sr, sung.alignment, sung.notes)
+
+
+def held_energy(energy: np.ndarray, frame_s: float, held: list[tuple[float, float]],
+                release: bool = False) -> np.ndarray:
+    """An engine's energy curve with a sung line's last vowel (the last of ``held``) kept at the
+    level it reaches in its first ENERGY_ONSET_S; with ``release``, that floor eases linearly back to
+    the engine's own curve by the vowel's end, as a singer releases a note. A voice's reading lets a
+    line's last vowel decay to breath; a singer holds it. The vowels inside a line keep their own
+    curve: held there too, the codas after them blurred (session 23 dev lines: speakers ->
+    "suspegors", kick -> "kiss")."""
+    if not held:
+        return energy
+    a, b = held[-1]
+    t = np.arange(len(energy)) * frame_s
+    onset = (t >= a) & (t < min(b, a + ENERGY_ONSET_S))
+    if not onset.any():
+        return energy
+    floor = energy[onset].max()
+    if release:
+        w = np.clip((b - t) / max(b - a - ENERGY_ONSET_S, 1e-6), 0.0, 1.0)
+        floor = w * floor + (1 - w) * energy
+    return np.where((t >= a + ENERGY_ONSET_S) & (t < b), np.maximum(energy, floor), energy)
+
+
+def held_world_vowel(features: np.ndarray, log_power: np.ndarray, energy_column: int, aperiodicity_column: int,
+                     frame_s: float, held: list[tuple[float, float]]) -> np.ndarray:
+    """WORLD-like features ([frames, dims]) with a sung line's last vowel held: its envelope's power
+    (``log_power``, natural log per frame) as in :func:`held_energy`, by moving ``energy_column``
+    (the mel-cepstrum's c0, which adds to the log power), and the whole vowel no more aperiodic
+    than the line's other vowels (their median, per column from ``aperiodicity_column``).
+    The fast engine reads a line's last vowel as a whisper: 途 at aperiodicity 0.0 dB (pure noise)
+    against -4.2 dB for the line's other vowels. The envelope's shape keeps its own course: frozen
+    at the vowel's onset, it lost the vowel's movement ("snare" heard "neck", "all" "up"; session 24
+    dev lines, kumo); c0 held alone left the last quarter of the vowel 17-28 dB down."""
+    if not held:
+        return features
+    out = features.copy()
+    out[:, energy_column] += held_energy(log_power, frame_s, held) - log_power
+    t = np.arange(len(features)) * frame_s
+    others = np.zeros(len(t), bool)
+    for start, end in held[:-1]:
+        others |= (t >= start) & (t < end)
+    if others.any():
+        a, b = held[-1]
+        vowel = (t >= a) & (t < b)
+        typical = np.median(features[others, aperiodicity_column:], axis=0)
+        out[vowel, aperiodicity_column:] = np.minimum(out[vowel, aperiodicity_column:], typical)
+    return out

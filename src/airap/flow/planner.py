@@ -71,10 +71,11 @@ ONSET_SHARE = 0.45  # consonants before a slot take at most 45 % of the interval
 LINE_END_MARGIN = 0.03  # s of silence kept before the next line's first consonant
 MIN_FINAL_HOLD = 0.25  # s a line's last syllable may always be held before it becomes a rest
 # A sung line is legato: its vowels hold through the time between notes instead of resting. Its last
-# note is held SUNG_FINAL_HOLD s at most, then the bar rests: both engines fade a line's last vowel
-# within ~0.1-0.2 s of its onset whatever length it is given (Kokoro, the model knowing the line ends;
-# FastSpeech-lite learned it), measured with the nucleus x1 and x3 on EN and ZH lines, so a longer
-# hold is silence that the plan would call a note.
+# note is held SUNG_FINAL_HOLD s at most, then the bar rests. Both engines fade a line's last vowel
+# within ~0.1-0.2 s of its onset whatever length it is given (the model knowing the line ends),
+# measured with the nucleus x1 and x3 on EN and ZH lines. acoustic/pitch.py now holds it (Kokoro
+# releasing it over the note: held to its end, Whisper heard a syllable added), so a longer note
+# would mostly be a longer release; the note stays short of a quarter.
 HOLD_SUNG = 8.0
 SUNG_FINAL_HOLD = 0.3
 OTHERS_SHARE = 0.4  # a held syllable's glide + coda take at most 40 % of its sung time

@@ -49,6 +49,13 @@ def world_features(y: np.ndarray, sr: int = SAMPLE_RATE, frames: int | None = No
     return feats
 
 
+def envelope_log_power(feats: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """[frames, FEATURE_DIM] -> each frame's spectral envelope's total power (natural log). Adding d
+    to the mel-cepstrum's c0 (column 2) adds d to it: the envelope is exp(c0 + ...) in power."""
+    mgc = np.ascontiguousarray(np.asarray(feats, dtype=np.float64)[:, 2 : 2 + N_MGC])
+    return np.log(_pw().decode_spectral_envelope(mgc, sr, FFT_SIZE).sum(axis=1) + 1e-30)
+
+
 def world_synthesize(feats: np.ndarray, sr: int = SAMPLE_RATE, f0_scale: float = 1.0) -> np.ndarray:
     """[frames, FEATURE_DIM] -> float32 audio."""
     pw = _pw()
