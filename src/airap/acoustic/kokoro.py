@@ -328,8 +328,8 @@ class KokoroEngine:
             drawn, notes = planned_f0(voiced, F0_HOP, spans, line, pitch, held)
             # the curve runs through unvoiced frames too: keep the prediction where the plan leaves none
             # a line's last note held, then released: held to its end, Whisper heard an added
-            # syllable after it (停下 -> 停下了, 长大 -> 张大眼; sung dev lines, session 24: rose, xi,
-            # mei 9.6 / 9.9 / 19.7 % fading, 11.9 / 12.7 / 25.4 % held, 10.4 / 8.5 / 14.1 % released)
+            # syllable after it (停下 -> 停下了, 长大 -> 张大眼; sung dev lines, session 24: rose, xi
+            # 9.6 / 9.9 % fading, 11.9 / 12.7 % held, 10.4 / 8.5 % released)
             energy = held_energy(predicted.energy, F0_HOP, held, release=True) if pitch.notes is not None \
                 else predicted.energy
             audio = self._synthesize(feeds, voice, line, Prosody(np.where(drawn > 0, drawn, f0), energy))
