@@ -2,9 +2,10 @@
 of benchmarks/voices.py, 8 English and 8 Mandarin, never used for ENERGY_ONSET_S) are sung on fixed
 notes at natural durations, their last vowel given ``--holds`` seconds, by each engine with the hold
 (this tree) and without it (the engines' held_energy / held_world_vowel replaced by the identity: the
-engine's own curves), in the same run (a coda after it kept to CODA_S). Per setting: how loud each quarter of the last vowel is against the median of the line's
-other vowels (dB, RMS), the share of lines whose last vowel's second half is within 8 dB of them
-(the bar of tests/test_render.py), and how much of that half pyin hears voiced.
+engine's own curves), in the same run (a coda after it kept to CODA_S). Per setting: how loud each
+quarter of the last vowel is against the median of the line's other vowels (dB, RMS), the share of
+lines whose last vowel's second half is within 8 dB of them, and how much of that half pyin hears
+voiced.
 
     .venv/bin/python benchmarks/held_finals.py [--engines kokoro,fast] [--holds 0.3,0.6]
 """

@@ -13,6 +13,7 @@ FFT_SIZE = 1024
 N_MGC = 40
 N_BAP = 3  # WORLD's coded aperiodicity bands at 24 kHz
 FEATURE_DIM = 2 + N_MGC + N_BAP  # [log f0 (interpolated), voiced, mgc..., bap...]
+MGC_COLUMN, BAP_COLUMN = 2, 2 + N_MGC  # where the mel-cepstrum (c0 first) and the coded aperiodicity start
 
 
 def _pw():
@@ -51,8 +52,8 @@ def world_features(y: np.ndarray, sr: int = SAMPLE_RATE, frames: int | None = No
 
 def envelope_log_power(feats: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """[frames, FEATURE_DIM] -> each frame's spectral envelope's total power (natural log). Adding d
-    to the mel-cepstrum's c0 (column 2) adds d to it: the envelope is exp(c0 + ...) in power."""
-    mgc = np.ascontiguousarray(np.asarray(feats, dtype=np.float64)[:, 2 : 2 + N_MGC])
+    to the mel-cepstrum's c0 (column MGC_COLUMN) adds d to it: the envelope is exp(c0 + ...) in power."""
+    mgc = np.ascontiguousarray(np.asarray(feats, dtype=np.float64)[:, MGC_COLUMN:BAP_COLUMN])
     return np.log(_pw().decode_spectral_envelope(mgc, sr, FFT_SIZE).sum(axis=1) + 1e-30)
 
 

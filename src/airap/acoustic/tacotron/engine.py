@@ -18,7 +18,7 @@ import numpy as np
 from ...align import Alignment, AlignmentHealth, check_health, durations_from_attention, from_durations
 from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize, waveform_id
-from ...waveform.world import N_MGC, envelope_log_power
+from ...waveform.world import BAP_COLUMN, MGC_COLUMN, envelope_log_power
 from ..base import PitchPlan, SungLine
 from ..pitch import held_world_vowel, planned_f0
 from ..tokens import (
@@ -36,8 +36,6 @@ from ..tokens import (
 from .checkpoint import TacotronModel
 
 STEP = 2 * HOP_SECONDS  # one decoder step = r=2 feature frames = 25 ms
-# WORLD features: [log f0, voiced, mgc (c0 first: log energy) ..., coded aperiodicity ...]
-ENERGY_COLUMN, APERIODICITY_COLUMN = 2, 2 + N_MGC
 
 
 def warp_features(feats: np.ndarray, src_bounds: np.ndarray, dst_bounds: np.ndarray) -> np.ndarray:
@@ -147,7 +145,7 @@ def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: Pi
     out[voiced, 0] = np.log(new[voiced])
     out[:, 1] = np.where(voiced, np.maximum(out[:, 1], 1.0), out[:, 1])
     if pitch.notes is not None:  # a line's last vowel is held: its energy (c0) and its voicing
-        out = held_world_vowel(out, envelope_log_power(out), ENERGY_COLUMN, APERIODICITY_COLUMN, HOP_SECONDS, held)
+        out = held_world_vowel(out, envelope_log_power(out), MGC_COLUMN, BAP_COLUMN, HOP_SECONDS, held)
     return out, notes
 
 
