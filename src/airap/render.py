@@ -75,16 +75,6 @@ class Adlibs:
     leads: list  # mix.PlacedLine of the lead voices (the echoes' source)
 
 
-class Melody(NamedTuple):
-    """A line's notes (None: rapped) and its harmony part; ``in_place``: composed where its character
-    sings, so sung as written (given notes, or a melody composed without knowing the voice, are moved
-    by octaves to fit it)."""
-
-    notes: tuple[int, ...] | None = None
-    harmony: tuple[int, ...] | None = None
-    in_place: bool = False
-
-
 class LineJob(NamedTuple):
     """What one line is sung from (the arguments of ``Renderer._line_takes`` after the line number)."""
 
@@ -93,7 +83,7 @@ class LineJob(NamedTuple):
     voice: str
     crew: tuple[str, ...]
     flow: str
-    melody: Melody
+    melody: tuple  # (notes, harmony notes); (None, None) for a rapped line
     doubled: bool
 
 
@@ -292,17 +282,14 @@ class Renderer:
         moved by whole octaves to fit the voice on their own, and neighbouring lines of a hook could
         land an octave apart (benchmarks/data/delivery/fresh_en.yaml, FastSpeech-lite: the first
         line moved -24, the third -12). The octave most of the section's lines took (a tie: its first
-        line's) is kept, if it keeps every line within C2-C6, and the other lines are sung again in it.
-        A melody composed in place is already in the character's register and stays as written
-        (moved with the given lines beside it, it went an octave under the voice: heldout_en.yaml,
-        `rose`, F2-D3)."""
+        line's) is kept, if it keeps every line within C2-C6, and the other lines are sung again in it."""
         groups: dict[tuple, list[int]] = {}
         for k, (job, takes) in enumerate(zip(jobs, sung_lines)):
-            if takes.notes is not None and not job.melody.in_place:
+            if takes.notes is not None:
                 groups.setdefault((job.line.section, job.voice), []).append(k)
         again = []
         for members in groups.values():
-            notes = [jobs[k].melody.notes for k in members]
+            notes = [jobs[k].melody[0] for k in members]
             shifts = [sung_lines[k].notes[0] - n[0] for k, n in zip(members, notes)]
             keep = max(shifts, key=lambda sh: (shifts.count(sh), sh == shifts[0]))
             if all(LOWEST <= min(n) + keep and max(n) + keep <= HIGHEST for n in notes):
@@ -318,9 +305,7 @@ class Renderer:
                     doubled: bool, accents_on: bool, shift: int | None = None) -> LineTakes:
         """Every take of one line (lead, crew, doubles, harmony), sung or taken from ``store``;
         ``shift``: the octaves a sung line's notes move by (None: fitted to this line)."""
-        notes, harmony = melody.notes, melody.harmony
-        if melody.in_place:
-            shift = 0
+        notes, harmony = melody
         if notes is None:
             accents = line_accents(line, line_plan, tpl) if accents_on and tpl.accent else None
             sung = [self._sing(store, number, line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0, accents)
@@ -363,7 +348,7 @@ class Renderer:
         are kept; the others are composed on the beat's harmony (an ``upload``'s: its detected key),
         one melody per distinct line text."""
         if not any(ln.sing for ln in song.lines):
-            return [Melody()] * len(song.lines)
+            return [(None, None)] * len(song.lines)
         if upload is None:
             harmony = Harmony(key_root(settings.seed), settings.style.progression)
         else:
@@ -373,12 +358,11 @@ class Renderer:
         out = []
         for line, line_plan, tpl, centre in zip(song.lines, plan.lines, settings.line_flows, centres):
             if not line.sing:
-                out.append(Melody())
+                out.append((None, None))
                 continue
             notes = line.notes or composed.setdefault(
                 (line.text, centre), compose_line(line, line_plan, tpl, harmony, settings.seed, centre))
-            out.append(Melody(notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None,
-                              in_place=not line.notes and centre is not None))
+            out.append((notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None))
         return out
 
     def _singing_centres(self, song, settings: RenderSettings) -> list[int | None]:
