@@ -59,32 +59,6 @@ class FakeEngine:
         return SungLine(audio=audio, sample_rate=SAMPLE_RATE, alignment=al)
 
 
-class PitchedFakeEngine(FakeEngine):
-    """A FakeEngine that takes a pitch plan and speaks each voice at a known MIDI pitch
-    (``speaking``): a sung line's notes are fitted to it by octaves, as the real engines do; the
-    audio is the FakeEngine's."""
-
-    takes_pitch = True
-
-    def __init__(self, speaking: dict[str, float]):
-        super().__init__(tuple(speaking))
-        self.speaking = dict(speaking)
-
-    def speaking_pitch(self, line: Line, voice: str) -> float:
-        return self.speaking[voice]
-
-    def sing(self, line: Line, voice: str, phoneme_durations, rests, lead_in: float, tail: float,
-             pitch=None) -> SungLine:
-        from airap.acoustic.pitch import register_shift
-
-        sung = super().sing(line, voice, phoneme_durations, rests, lead_in, tail)
-        if pitch is not None and pitch.notes is not None:
-            shift = pitch.shift if pitch.shift is not None else register_shift(
-                pitch.notes, self.speaking[voice] + pitch.transpose)
-            sung.notes = tuple(int(round(n + shift)) for n in pitch.notes)
-        return sung
-
-
 class FakeRunner:
     """A service runner that renders in-process with the FakeEngine (``capacity`` 1)."""
 

@@ -7,14 +7,7 @@ import numpy as np
 import pytest
 
 from airap.acoustic import SungLine
-from airap.acoustic.pitch import (
-    ENERGY_ONSET_S,
-    SING_ABOVE_SPEECH,
-    held_energy,
-    held_world_vowel,
-    register_shift,
-    sing_on_notes,
-)
+from airap.acoustic.pitch import ENERGY_ONSET_S, held_energy, held_world_vowel, register_shift, sing_on_notes
 from airap.align import from_durations
 from airap.beat import BeatGrid
 from airap.catalog import get_flow
@@ -25,7 +18,7 @@ from airap.render import Renderer
 from airap.request import RenderRequest
 from airap.text import analyze_line, parse_lyrics
 from airap.text.notes import note_name, note_number
-from fakes import FakeEngine, PitchedFakeEngine
+from fakes import FakeEngine
 
 HOOK = """sections:
   - name: verse
@@ -145,26 +138,6 @@ def test_accents_make_the_hit_syllables_louder_and_keep_their_places():
         level[s] += list(20 * np.log10(rms[steady] + 1e-9))
     assert np.mean(level[1.0]) - np.mean(level[0.0]) > 4.0
     assert abs(float(np.sqrt(np.mean(out.audio ** 2))) / float(np.sqrt(np.mean(sung.audio ** 2))) - 1) < 0.4
-
-
-def test_a_composed_melody_is_written_around_where_its_character_sings():
-    # two voices 7 semitones apart (not an octave): fitted by octaves alone, one of the two would sit
-    # 5-7 semitones off its register; composed around each voice, both sit where they sing
-    sheet = """sections:
-  - name: hook
-    sing: true
-    lines: [We gonna shine until the morning light, Keep it moving never stop, We gonna shine until the morning light]
-"""
-    speaking = {"kumo": 50.0, "fox": 57.0}
-    engine = PitchedFakeEngine(speaking)
-    for voice, midi in speaking.items():
-        res = Renderer(engine).render(RenderRequest(lyrics=sheet, bpm=90, voice=voice))
-        notes = [s.note for ln in res.track.lines for w in ln.words for s in w.syllables]
-        centre = midi + SING_ABOVE_SPEECH
-        assert abs(np.median(notes) - centre) <= 3
-        assert min(notes) >= centre - RANGE_SEMITONES / 2 and max(notes) <= centre + RANGE_SEMITONES / 2
-        lines = [tuple(s.note for w in ln.words for s in w.syllables) for ln in res.track.lines]
-        assert lines[0] == lines[2]  # a repeated line, the same melody
 
 
 def test_a_sections_sung_lines_keep_one_register():

@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__, catalog
 from .acoustic import LINE_LEAD_IN, LINE_TAIL, VocalEngine, apply_timbre, engine_class, load_engine
 from .acoustic.base import PitchPlan
-from .acoustic.pitch import ACCENT_SEMITONES, SING_ABOVE_SPEECH, accent_line, sing_on_notes
+from .acoustic.pitch import ACCENT_SEMITONES, accent_line, sing_on_notes
 from .beat import (
     backing_beat,
     backing_sections,
@@ -353,41 +353,15 @@ class Renderer:
             harmony = Harmony(key_root(settings.seed), settings.style.progression)
         else:
             harmony = Harmony(detect_key_root(upload, SAMPLE_RATE))
-        centres = self._singing_centres(song, settings)
-        composed: dict[tuple, tuple[int, ...]] = {}
+        composed: dict[str, tuple[int, ...]] = {}
         out = []
-        for line, line_plan, tpl, centre in zip(song.lines, plan.lines, settings.line_flows, centres):
+        for line, line_plan, tpl in zip(song.lines, plan.lines, settings.line_flows):
             if not line.sing:
                 out.append((None, None))
                 continue
             notes = line.notes or composed.setdefault(
-                (line.text, centre), compose_line(line, line_plan, tpl, harmony, settings.seed, centre))
+                line.text, compose_line(line, line_plan, tpl, harmony, settings.seed))
             out.append((notes, harmony_part(notes, harmony, line.harmony) if line.harmony else None))
-        return out
-
-    def _singing_centres(self, song, settings: RenderSettings) -> list[int | None]:
-        """Per line, the MIDI note a composed melody is written around: SING_ABOVE_SPEECH over where
-        its character speaks, as heard (the median over the section's lines it sings, so a section
-        keeps one register); None for a line that is not composed or an engine that cannot say.
-        Composed around the key and fitted by octaves alone, a melody sat anywhere within 6
-        semitones of that, by the key: `mei` sang up to C5, 10 over her speaking pitch, where her
-        voice thins to breath, and `rose`'s line ends sank under hers."""
-        speaking_pitch = getattr(self.engine, "speaking_pitch", None)
-        composed = [k for k, ln in enumerate(song.lines) if ln.sing and not ln.notes]
-        if speaking_pitch is None or not composed:
-            return [None] * len(song.lines)
-        voices = settings.line_voices
-        spoken = dict(zip(composed, self._map(lambda k: speaking_pitch(song.lines[k], voices[k]), composed)))
-        groups: dict[tuple, list[float]] = {}
-        for k, midi in spoken.items():
-            if midi is not None:
-                groups.setdefault((song.lines[k].section, voices[k]), []).append(midi)
-        out: list[int | None] = [None] * len(song.lines)
-        for k in composed:
-            heard = groups.get((song.lines[k].section, voices[k]))
-            if heard:
-                out[k] = int(round(float(np.median(heard)) + catalog.entry(voices[k]).timbre.semitones
-                                   + SING_ABOVE_SPEECH))
         return out
 
     def _interjection_jobs(self, store: TakeStore | None, levels: list[str], settings: RenderSettings, song):

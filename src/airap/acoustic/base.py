@@ -44,9 +44,7 @@ class SungLine:
 class VocalEngine(Protocol):
     """Optional attributes a render reads with ``getattr``: ``takes_pitch`` (see ``sing``),
     ``parallel_safe`` (``sing`` may run from several threads at once: the render then sings lines in
-    parallel), ``fingerprint`` (names the engine and its weights in kept takes; default ``name``) and
-    ``speaking_pitch(line, voice)`` (the MIDI median of the voice's own F0 on the line: a composed
-    melody is written around it; without it, around the key's root)."""
+    parallel) and ``fingerprint`` (names the engine and its weights in kept takes; default ``name``)."""
 
     name: str
     sample_rate: int

@@ -21,7 +21,7 @@ from ..catalog import MODEL_SPEAKERS, VOICES, PackMix
 from ..errors import NotFoundError, SetupError
 from ..text import Line
 from .base import PitchPlan, SungLine
-from .pitch import held_energy, median_midi, planned_f0
+from .pitch import held_energy, planned_f0
 from .tokens import (
     ACOUSTIC_LEAD,
     TEACHER_FRAME,
@@ -264,21 +264,10 @@ class KokoroEngine:
         return self._read_frames(line, voice, ids, np.maximum(1, np.round(seconds / FRAME)).astype(np.int64))
 
     def _read_frames(self, line: Line, voice: str, ids: list[int], frames: np.ndarray) -> TeacherRead:
-        feeds = self._frame_feeds(line, voice, ids, frames)
-        return TeacherRead(np.asarray(ids), frames.tolist(), self._synthesize(feeds, voice, line))
-
-    def _frame_feeds(self, line: Line, voice: str, ids: list[int], frames: np.ndarray) -> dict:
         bounds = np.concatenate([[0], np.cumsum(frames)]).astype(np.float64)
-        return {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
-                "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
-
-    def speaking_pitch(self, line: Line, voice: str) -> float | None:
-        """Where the voice speaks ``line`` at its own pace: the median of its predicted F0, in MIDI
-        (None when nothing is voiced). A composed melody is written around it."""
-        ids, _ = self._tokens(line)
-        f0 = self._predicted_prosody(self._frame_feeds(line, voice, ids, self.natural_frames(line, voice)),
-                                     voice, line).f0
-        return median_midi(np.where(f0 > KOKORO_UNVOICED_HZ, f0, 0.0))
+        feeds = {"tokens": np.array([ids], np.int64), "style": self._style(voice, line, len(ids) - 2),
+                 "speed": np.ones(1, np.float32), "alignment": soft_alignment(bounds, int(bounds[-1]))}
+        return TeacherRead(np.asarray(ids), frames.tolist(), self._synthesize(feeds, voice, line))
 
     def _predicted_prosody(self, feeds: dict, voice: str, line: Line) -> Prosody:
         """The F0 (Hz) and energy curves the voice's prosody predicts, the F0 in the voice's register."""

@@ -29,13 +29,7 @@ VIBRATO_MIN_NOTE_S = 0.4  # only notes held this long get it
 # Mandarin sung: the note carries the syllable, but its first ~70 ms keep half of the spoken tone's
 # movement, enough for the ear to tell 买 from 卖 (as singers do on an onset)
 TONE_ONSET_S, TONE_ONSET_SHARE = 0.07, 0.5
-# semitones over where a voice speaks that its melody is centred on (composed around it, a sheet's
-# notes fitted to it by octaves). Kokoro voices keep their voice from ~4 under to ~5 over their
-# speaking pitch and lose it higher up (mei: 0.97 of a sung vowel voiced up to +5, 0.50 at +8..+11,
-# 0.30 above). Composed around speech +6 / +2 / +0 (sung dev lines, session 25, Whisper, rose / xi /
-# mei): 10.7 / 7.0 / 21.1 %, 11.1 / 5.6 / 8.5 %, 9.6 / 4.2 / 15.5 %; melodies only fitted by octaves
-# around +6, as before: 9.3 / 4.2 / 14.1 % (adam 5.9 %, and 6.3 % at +2)
-SING_ABOVE_SPEECH = 2.0
+SING_ABOVE_SPEECH = 6.0  # semitones: a voice sings above where it speaks (a half-octave: an alto speaking at G3 sings around D4)
 GAP_FILL_S = 0.03  # unvoiced frames shorter than this inside a note are voiced (analysis dropouts)
 LIFT_SMOOTH_S = 0.03  # an accent's lift ramps in and out over 30 ms
 ENERGY_ONSET_S = 0.08  # a line's last sung vowel keeps the loudest energy of its first 80 ms

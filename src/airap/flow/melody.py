@@ -49,13 +49,10 @@ class Harmony:
         return {(self.root + MINOR_SCALE[(degree + k) % 7]) % 12 for k in (0, 2)}
 
 
-def compose_line(line: Line, plan: LinePlan, tpl: FlowTemplate, harmony: Harmony, seed: int = 0,
-                 centre: int | None = None) -> tuple[int, ...]:
-    """One MIDI note per syllable of ``line`` on its plan, within the octave around ``centre`` (the
-    voice's singing centre; None: around the octave above the key's root, the register fitted by
-    octaves later). The same text, seed and centre give the same melody."""
+def compose_line(line: Line, plan: LinePlan, tpl: FlowTemplate, harmony: Harmony, seed: int = 0) -> tuple[int, ...]:
+    """One MIDI note per syllable of ``line`` on its plan. The same text and seed give the same melody."""
     rng = np.random.default_rng([seed, zlib.crc32(line.text.encode("utf-8"))])
-    lo = harmony.root + 12 - 2 if centre is None else centre - RANGE_SEMITONES // 2
+    lo = harmony.root + 12 - 2  # around the octave above the key's root; the voice's register is fitted later
     scale = harmony.scale(lo, lo + RANGE_SEMITONES)
     strengths = tpl.strengths()
     n = len(plan.syllables)

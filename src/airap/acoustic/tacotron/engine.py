@@ -20,7 +20,7 @@ from ...text import Line
 from ...waveform import HOP_SECONDS, SAMPLE_RATE, synthesize, waveform_id
 from ...waveform.world import BAP_COLUMN, MGC_COLUMN, envelope_log_power
 from ..base import PitchPlan, SungLine
-from ..pitch import held_world_vowel, median_midi, planned_f0
+from ..pitch import held_world_vowel, planned_f0
 from ..tokens import (
     ACOUSTIC_LEAD,
     OnsetLead,
@@ -138,7 +138,7 @@ def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: Pi
               for i, a in enumerate(first)]
     held = [(starts[min(pos[s.nucleus_index])], starts[max(pos[s.nucleus_index]) + 1])
             for s, pos in zip(line.syllables, where) if pos[s.nucleus_index]]
-    f0 = _f0(feats)
+    f0 = np.exp(feats[:, 0]) * (feats[:, 1] > 0.5)
     new, notes = planned_f0(f0, HOP_SECONDS, bounds, line, pitch, held)
     out = feats.copy()
     voiced = new > 0
@@ -147,11 +147,6 @@ def _with_pitch(feats: np.ndarray, fpt: np.ndarray, where, line: Line, pitch: Pi
     if pitch.notes is not None:  # a line's last vowel is held: its energy (c0) and its voicing
         out = held_world_vowel(out, envelope_log_power(out), MGC_COLUMN, BAP_COLUMN, HOP_SECONDS, held)
     return out, notes
-
-
-def _f0(feats: np.ndarray) -> np.ndarray:
-    """Hz per frame of WORLD features, 0 where unvoiced."""
-    return np.exp(feats[:, 0]) * (feats[:, 1] > 0.5)
 
 
 def _best_phase(target: np.ndarray, where: list[list[list[int]]], vowels: list[int]) -> float:
@@ -198,12 +193,6 @@ class FastSpeechEngine:
         phon = phoneme_seconds(ids, where, secs, self._vocab[" "])
         return from_durations(phon, [s.vowel_index for s in line.syllables], lead_in=float(secs[0]),
                               total=float(secs.sum()))
-
-    def speaking_pitch(self, line: Line, voice: str) -> float | None:
-        """Where the voice speaks ``line`` at its own pace: the median of its F0, in MIDI (None when
-        nothing is voiced). A composed melody is written around it."""
-        feats, _ = self.net.infer_durations(line_tokens(line, self._vocab)[0], self.net.speaker(voice))
-        return median_midi(_f0(feats))
 
     def sing(self, line: Line, voice: str, phoneme_durations: list[list[float]], rests: list[float],
              lead_in: float, tail: float, pitch: PitchPlan | None = None) -> SungLine:
