@@ -158,9 +158,7 @@ class Dispatcher:
 
     def view(self, job: Job, link=lambda path: path) -> dict:
         """What GET /v1/jobs/{id} shows; ``link`` turns a file path into the URL to give out."""
-        # a finished job is complete whatever its last progress line said (a CI run once read "done"
-        # beside the mix stage's 0.9)
-        prog = {"stage": "done", "progress": 1.0} if job.status == "done" else self.store.progress(job)
+        prog = self.store.progress(job)
         view = {"id": job.id, "status": job.status, "progress": prog.get("progress", 0.0), "stage": prog.get("stage"),
                 "queue_position": self.position(job.id), "attempts": job.attempts, "error": job.error,
                 "warnings": job.warnings, "duration": job.duration}

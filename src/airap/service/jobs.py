@@ -181,10 +181,14 @@ class JobStore:
         return None
 
     def progress(self, job: Job) -> dict:
+        # a finished job is complete whatever its last progress line said (a CI run once read "done"
+        # beside the mix stage's 0.9)
+        if job.status == "done":
+            return {"stage": "done", "progress": 1.0}
         try:
             return json.loads((self.folder(job.id) / "progress.json").read_text())
         except (OSError, ValueError):
-            return {"stage": job.status, "progress": 1.0 if job.status == "done" else 0.0}
+            return {"stage": job.status, "progress": 0.0}
 
     def unfinished(self) -> list[Job]:
         return sorted((j for j in self.jobs.values() if j.status in ("queued", "running")), key=lambda j: j.created)
