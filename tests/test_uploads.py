@@ -45,26 +45,29 @@ def test_syncopated_beats_get_tempo_and_on_beat_phase(tmp_path, style, bpm):
     assert mir_eval.beat.f_measure(ref[ref < len(y) / sr], est[est < len(y) / sr]) > 0.9
 
 
-def metronome(bpm: float, bars: int, start: float = 0.5, sr: int = 44100) -> tuple[np.ndarray, np.ndarray]:
+def metronome(bpm: float, bars: int, start: float = 0.5, sr: int = 44100,
+              eighths: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """A click track: a 2-kHz accented click on every bar's first beat, 1-kHz clicks on the others,
-    nothing else (no pattern, no bass, no chords). Returns stereo audio and the true beat times."""
+    and with ``eighths`` > 0 a 1-kHz click that loud between them; nothing else (no pattern, no
+    bass, no chords). Returns stereo audio and the true beat times."""
     beats = start + 60 / bpm * np.arange(bars * 4)
     y = np.zeros(int((beats[-1] + 1.0) * sr))
     t = np.arange(int(0.03 * sr)) / sr
-    for k, b in enumerate(beats):
-        f, gain = (2000, 1.0) if k % 4 == 0 else (1000, 0.7)
+    clicks = [(b, *((2000, 1.0) if k % 4 == 0 else (1000, 0.7))) for k, b in enumerate(beats)]
+    clicks += [(b + 30 / bpm, 1000, eighths) for b in beats] if eighths else []
+    for b, f, gain in clicks:
         i = int(round(b * sr))
         y[i:i + len(t)] += gain * np.sin(2 * np.pi * f * t) * np.exp(-t / 0.006)
     y += 1e-3 * np.random.default_rng(1).standard_normal(len(y))
     return np.stack([y, y], axis=1).astype(np.float32), beats
 
 
-@pytest.mark.parametrize("bpm", [62, 64, 170])
-def test_a_metronome_is_read_at_its_own_tempo_with_its_accent_as_the_downbeat(bpm):
-    """A bare pulse has no pattern to tell its octave: the tempo prior pulled a 62-BPM click to 124
-    and a 170-BPM one to 85. Every other beat empty (or every half-beat hit as hard, nothing between)
-    puts it back; the accented click is the bar's first beat."""
-    y, beats = metronome(bpm, 14)
+@pytest.mark.parametrize(("bpm", "eighths"), [(62, 0.0), (64, 0.0), (150, 0.0), (170, 0.0), (69, 0.25), (164, 0.25)])
+def test_a_metronome_is_read_at_its_own_tempo_with_its_accent_as_the_downbeat(bpm, eighths):
+    """A bare pulse has no pattern to tell its octave: the tempo prior pulled a 62-BPM click to 124,
+    a 150-BPM one to 75, and with quiet 8ths a 69-BPM one to 138 and a 164-BPM one to 82. Its loud
+    clicks are its beats (read in linear amplitude); the accented click is the bar's first beat."""
+    y, beats = metronome(bpm, 14, eighths=eighths)
     grid = track_beat(y, 44100)
     assert abs(grid.bpm / bpm - 1) < 0.01
     first = grid.downbeats[0]
