@@ -64,9 +64,9 @@ ONBEAT_MARGIN = 1.5
 # moves when the top CHANGE_TOP of its half-beat positions by harmony change (a chord a bar is one
 # in eight) fall on its off-beats, and on its beats at most ON_BEAT_CHANGES times as often.
 # Session 26, on the set's dev split and fresh seeds 7-59 (454 files whose beats were right or half
-# a beat off; harmony read above BASS_TOP_HZ): 22 grids half a beat off after the drums' check; the
-# harmony moves 22 of them and 5 right ones (4 of the 5: an 808 whose pitched kicks fall off the
-# beat); at 0.1, 19 and 4; at 0.3, 22 and 6. A click track has no harmony to ask.
+# a beat off; harmony read above HARMONY_LOW_HZ): 22 grids half a beat off after the drums' check;
+# the harmony moves 22 of them and 2 right ones (airap's own jersey-club and melodic-trap beats); at
+# 0.1, 21 and 1. A click track has no harmony to ask.
 CHANGE_TOP = 0.1
 ON_BEAT_CHANGES = 0.2
 ANALYSIS_RATE = 22050
@@ -303,12 +303,17 @@ ACCENT_FRAMES = 4  # 46 ms at HOP
 # >= 31 % on every music file of the set and seeds 7 and 11), and it leaks less from the higher,
 # accented click: a 64-BPM metronome's first beat was put one beat late by it.
 BASS_MIN_SHARE = 0.05
-# ... and the harmony is read above the bass band: an 808 kick is a pitched sweep, and the chroma
-# heard its hits on beats 1 and 3 as chord changes. Session 26, on the set's dev split and fresh
-# seeds 7-59 (454 files whose beats were right or half a beat off), with the on-beat check as it
-# was: the first beat a beat or more off on 22 files with the whole spectrum's chroma, 3 above
-# BASS_TOP_HZ (no other change).
-BASS_TOP_HZ = 150.0
+BASS_TOP_HZ = 150.0  # the kick and bass band's top
+# The harmony is read without the kick and bass band: an 808 kick is a pitched sweep, and the chroma
+# heard its hits on beats 1 and 3 as chord changes. For the beat's phase (CHANGE_TOP) it is read from
+# HARMONY_LOW_HZ up: an 808's harmonics reach past 150 Hz, and in a half-time pattern its kicks fall
+# off the beat. Session 26, on the set's dev split and fresh seeds 7-59 (454 files whose beats were
+# right or half a beat off): the bar's first beat a beat or more off on 22 files with the whole
+# spectrum's chroma, 3 from 150 Hz up, and 3 from 300 Hz up in a scratch replay whose tracker then
+# put the first beat of 14 of airap's own g-funk beats a beat off: 150 Hz it is. Right grids the
+# harmony moved half a beat off: 5 from 150 Hz up, 2 from 300 Hz up, 0 from 500 Hz up (which fixed
+# 19 of 22 instead of 22).
+HARMONY_LOW_HZ = 300.0
 
 
 def harmony_change(chroma: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -392,8 +397,9 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
     snare, kick = _band_flux(led, freqs, 500, 3000), _band_flux(led, freqs, 20, BASS_TOP_HZ)
 
     bank = librosa.filters.chroma(sr=sr, n_fft=2048, tuning=librosa.estimate_tuning(S=power, sr=sr, n_fft=2048))
-    bank[:, freqs < BASS_TOP_HZ] = 0.0  # chroma_stft's filters, the bass band left out
-    chroma = librosa.util.normalize(bank @ power, norm=np.inf, axis=0)
+
+    def chroma_from(low_hz: float) -> np.ndarray:  # chroma_stft's, from ``low_hz`` up
+        return librosa.util.normalize(np.where(freqs >= low_hz, bank, 0.0) @ power, norm=np.inf, axis=0)
 
     def evidence(ts):  # how much kick and snare the beats ``ts`` sit on, on average
         return float(drum_evidence(ts, snare, kick, sr / hop).mean())
@@ -405,7 +411,8 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
         times = times + period / 2
     elif not click_track and ONBEAT_MARGIN * evidence(times + period / 2) > evidence(times):  # the drums leave it open
         halves = np.stack([times, times + period / 2], axis=1).ravel()[:-1]
-        change = harmony_change(chroma, np.minimum(np.round(halves * sr / hop).astype(int), mag.shape[1] - 1))
+        change = harmony_change(chroma_from(HARMONY_LOW_HZ),
+                                np.minimum(np.round(halves * sr / hop).astype(int), mag.shape[1] - 1))
         top = change >= np.quantile(change, 1.0 - CHANGE_TOP)
         if top[0::2].mean() <= ON_BEAT_CHANGES * top[1::2].mean():
             times = times + period / 2
@@ -419,7 +426,7 @@ def track_upload(y: np.ndarray, sr: int, bpm_hint: float | None = None,
 
     frames = np.minimum(np.round(times * sr / hop).astype(int), mag.shape[1] - 1)
     low = mag[freqs < BASS_TOP_HZ].sum(axis=0)[frames]
-    change = harmony_change(chroma, frames)
+    change = harmony_change(chroma_from(BASS_TOP_HZ), frames)
     rms = librosa.feature.rms(y=mono, frame_length=1024, hop_length=hop)[0]
     loud = np.array([rms[f:f + ACCENT_FRAMES].max() for f in np.minimum(frames, len(rms) - 1)])
     phase = bar_phase((low, change, loud) if bass_share >= BASS_MIN_SHARE else (change, loud))
