@@ -8,6 +8,7 @@
    the tracked beats, not a fixed period).
 3. On-beat check: kicks and snares/claps land on beats more than between them; if the
    half-beat-shifted grid carries clearly more of that evidence, the grid moves by half a beat.
+   Where the drums leave it open, the chords settle it: they change on beats.
 4. Downbeats: the beat phase (mod 4) where the bass band, the harmony's change and the loudness peak,
    each cue weighted by its own evidence (:func:`bar_phase`); beats before it form the pickup.
 5. Refinement: every beat moved onto its hit in a fine (1.5 ms) onset curve and smoothed over its
@@ -305,14 +306,15 @@ ACCENT_FRAMES = 4  # 46 ms at HOP
 BASS_MIN_SHARE = 0.05
 BASS_TOP_HZ = 150.0  # the kick and bass band's top
 # The harmony is read without the kick and bass band: an 808 kick is a pitched sweep, and the chroma
-# heard its hits on beats 1 and 3 as chord changes. For the beat's phase (CHANGE_TOP) it is read from
+# heard its hits on beats 1 and 3 as chord changes. The beat's phase (CHANGE_TOP) reads it from
 # HARMONY_LOW_HZ up: an 808's harmonics reach past 150 Hz, and in a half-time pattern its kicks fall
 # off the beat. Session 26, on the set's dev split and fresh seeds 7-59 (454 files whose beats were
-# right or half a beat off): the bar's first beat a beat or more off on 22 files with the whole
-# spectrum's chroma, 3 from 150 Hz up, and 3 from 300 Hz up in a scratch replay whose tracker then
-# put the first beat of 14 of airap's own g-funk beats a beat off: 150 Hz it is. Right grids the
-# harmony moved half a beat off: 5 from 150 Hz up, 2 from 300 Hz up, 0 from 500 Hz up (which fixed
-# 19 of 22 instead of 22).
+# right or half a beat off), in a scratch replay of the cues:
+# - the bar's first beat a beat or more off: 22 files with the whole spectrum's chroma, 3 from 150 Hz
+#   up, 3 from 300 Hz up (but the tracker itself, from 300 Hz, put 14 of airap's g-funk beats a beat
+#   off, so the bar reads from 150 Hz);
+# - right grids the phase rule moved half a beat off: 5 from 150 Hz up, 2 from 300 Hz up, 0 from
+#   500 Hz up (which moved 19 of the 22 wrong grids back instead of 22).
 HARMONY_LOW_HZ = 300.0
 
 
