@@ -81,12 +81,13 @@ def pitch_errors(folder: Path) -> list[float]:
     return errors
 
 
-def accent_contrast(folder: Path) -> dict:
-    """Level and F0 of the vocal stem's onsets on the beat vs off it (reads the grid, not the plan)."""
+def accent_contrast(folder: Path, section: str | None = "verse") -> dict:
+    """Level and F0 of the vocal stem's onsets on the beat vs off it (reads the grid, not the plan),
+    over the lines of ``section`` (None: every line), from its first line's start to its last's end."""
     import librosa
 
     y, t = _mono(folder)
-    verse = [ln for ln in t["lines"] if ln["section"] == "verse"]
+    verse = [ln for ln in t["lines"] if section is None or ln["section"] == section]
     a, b = verse[0]["start"], verse[-1]["end"]
     onsets = librosa.onset.onset_detect(y=y, sr=ANALYSIS_SR, hop_length=160, units="time")
     onsets = onsets[(onsets >= a) & (onsets <= b)]
