@@ -56,6 +56,8 @@ def render_one(job: tuple[str, str, str, str, str]) -> str:
     from airap.request import RenderRequest
 
     engine, voice, lang, variant, folder = job
+    if (Path(folder) / "timings.json").is_file() and (Path(folder) / "vocals.wav").is_file():
+        return folder  # rendered by an earlier run into the same --keep folder (timings.json is written last)
     renderer = _renderers.setdefault(engine, Renderer(engine, threads=1))
     renderer.render(RenderRequest(lyrics=lyrics_for(lang, variant), voice=voice, bpm=BPM, lang=lang,
                                   accents=variant != "rapped_no_accents"), Path(folder))
@@ -82,7 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kokoro", default="rose,nico/xi,jian", help="English voices / Mandarin voices ('' to skip)")
     ap.add_argument("--fast", default="kumo,alpha/kumo,alpha", help="the fast engine's voices, the same way")
-    ap.add_argument("--keep", help="keep the renders here (else a temporary folder)")
+    ap.add_argument("--keep", help="keep the renders here (else a temporary folder); a second run with the same "
+                    "folder renders only what is missing")
     ap.add_argument("--out", default=str(RESULTS))
     a = ap.parse_args()
     t0 = time.time()
