@@ -280,3 +280,14 @@ def test_lyrics_start_where_an_uploads_drums_come_in(fake, tmp_path):
         fake.render(RenderRequest(lyrics="yo", instrumental=str(path), intro_bars=-1))
     with pytest.raises(InputError, match="uploaded instrumental only"):
         fake.render(RenderRequest(lyrics="yo", intro_bars=2))
+
+
+def test_an_engine_sings_the_languages_it_names_unaccented(tmp_path):
+    class PlainMandarin(FakeEngine):
+        unaccented_langs = ("zh",)
+
+    lyrics = "lines: [Every line is on the grid, 每一句歌词都是我的梦想]"
+    for engine, zh_accented in ((FakeEngine(), True), (PlainMandarin(), False)):
+        res = Renderer(engine).render(RenderRequest(lyrics=lyrics), tmp_path / engine.__class__.__name__)
+        accents = [[s.accent for w in ln.words for s in w.syllables] for ln in res.track.lines]
+        assert any(accents[0]) and any(accents[1]) is zh_accented

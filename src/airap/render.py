@@ -307,7 +307,8 @@ class Renderer:
         ``shift``: the octaves a sung line's notes move by (None: fitted to this line)."""
         notes, harmony = melody
         if notes is None:
-            accents = line_accents(line, line_plan, tpl) if accents_on and tpl.accent else None
+            accented = accents_on and tpl.accent and line.main_lang not in getattr(self.engine, "unaccented_langs", ())
+            accents = line_accents(line, line_plan, tpl) if accented else None
             sung = [self._sing(store, number, line, line_plan, v, CREW_DETUNE[k - 1] if k else 0.0, accents)
                     for k, v in enumerate((voice, *crew))]
             doubles = [self._sing(store, number, line, line_plan, voice, detune) for detune in DOUBLE_DETUNE

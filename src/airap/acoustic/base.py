@@ -44,7 +44,9 @@ class SungLine:
 class VocalEngine(Protocol):
     """Optional attributes a render reads with ``getattr``: ``takes_pitch`` (see ``sing``),
     ``parallel_safe`` (``sing`` may run from several threads at once: the render then sings lines in
-    parallel) and ``fingerprint`` (names the engine and its weights in kept takes; default ``name``)."""
+    parallel), ``fingerprint`` (names the engine and its weights in kept takes; default ``name``) and
+    ``unaccented_langs`` (languages whose lines it sings without the plan's accents: its own reading
+    already hits the beat, and the accents cost words; default none)."""
 
     name: str
     sample_rate: int

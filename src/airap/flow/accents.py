@@ -40,7 +40,8 @@ class LineAccents:
 # mean CER: accents off 13.0 %, level only 13.9 %, pitch only 16.0 %, both 15.7 %. The lift cost
 # words on all six characters (xi 7.1 -> 8.0 %, nico 19.2 -> 28.6 %): a raised tone is heard as
 # another tone. So Mandarin syllables are hit by level alone. Held-out (benchmarks/voices.py --set
-# heldout, 15 characters): 18.4 -> 18.3 % mean, a wash.
+# heldout, 15 characters): 18.4 -> 18.3 % mean, a wash. Kokoro sings them unaccented even by level
+# (KokoroEngine.unaccented_langs, session 28); the fast engine's flatter reading keeps the level hits.
 ACCENTED_LANGS = ("en", "zh")
 PITCH_ACCENTED_LANGS = ("en",)
 
