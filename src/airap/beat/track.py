@@ -10,7 +10,8 @@
    half-beat-shifted grid carries clearly more of that evidence, the grid moves by half a beat.
    Where the drums leave it open, the chords settle it: they change on beats.
 4. Downbeats: the beat phase (mod 4) where the bass band, the harmony's change and the loudness peak,
-   each cue weighted by its own evidence (:func:`bar_phase`); beats before it form the pickup.
+   each cue weighted by its own evidence (:func:`bar_phase`); beats before it form the pickup. Where
+   the cues tie (a plain drum loop), the bar starts on the first drum hit.
 5. Refinement: every beat moved onto its hit in a fine (1.5 ms) onset curve and smoothed over its
    neighbours; the swing of the off 16ths read from the same curve.
 6. Doubts, reported with the grid: the other octave when it scores nearly as well, and how many
@@ -358,8 +359,9 @@ def bar_phase(cues: tuple[np.ndarray, ...], beats_per_bar: int = 4) -> BarPhase:
 # Session 29, on the tuning files (the set's dev split, fresh seeds 7-31 and a scratch set of 52 plain
 # General-MIDI rock, hip-hop and ride loops; 377 files): the loops whose first beat was a coin flip had
 # margins under 1.25, the music that needs its cues 0.99 (airap's g-funk, right either way) and 3.1 up
-# (melodic trap, guofeng). The downbeat was right on 306 files at any threshold from 1.3 to 2.5 against
-# 292 without the rule (14 loops better, none worse); at 4 nine melodic-trap beats went a beat off.
+# (melodic trap, guofeng). The downbeat was right on 306 files at thresholds 1.3, 1.6 and 2.5 against 292
+# without the rule (13 loops and one g-funk beat better, none worse); at 4 nine melodic-trap beats went
+# a beat off.
 PHASE_TIE = 2.0
 START_SLACK = 0.01  # s: a beat refined this little before the file's start is its first hit (FINE_LAG and the peak's spread)
 
