@@ -22,7 +22,7 @@ import soundfile as sf
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from tracking_set import Truth  # noqa: E402
+from tracking_set import Truth, _truth  # noqa: E402
 
 SR = 44100
 FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -60,8 +60,8 @@ GROOVES = {
 FILL = [(12, SNARE, 90), (13, SNARE, 95), (14, SNARE, 100), (15, SNARE, 110)]  # the bar's last beat in 16ths
 
 
-def loop(name: str, seed: int, rng: np.random.Generator) -> tuple[np.ndarray, Truth]:
-    """One loop: its audio (mono float32 at SR) and its truth."""
+def loop(name: str, seed: int, index: int, rng: np.random.Generator) -> tuple[np.ndarray, Truth]:
+    """The ``index``-th loop of groove ``name`` in set ``seed``: its audio (mono float32 at SR) and its truth."""
     import pretty_midi
 
     (lo, hi), swing, groove = GROOVES[name]
@@ -105,17 +105,13 @@ def loop(name: str, seed: int, rng: np.random.Generator) -> tuple[np.ndarray, Tr
         warnings.simplefilter("ignore")
         y = midi.fluidsynth(fs=SR, synthesizer=font)
     y = (0.8 * y / (np.abs(y).max() + 1e-9)).astype(np.float32)
-    end = len(y) / SR - 1.0
     beats = start + beat * np.arange(bars * 4 + 1)
     if pickup:
         beats = np.concatenate([[0.0], beats])
-    beats = beats[beats <= end]
-    first = 1 if pickup else 0
     extras = [x for x in ("crash every 4 bars" if crash else "", "fills every 4 bars" if fills else "",
                           "bass" if bass else "", "pickup fill" if pickup else "") if x]
-    truth = Truth(f"loop{seed}_{name}_{bpm}", "gm_loop", "fresh", float(bpm), True, swing,
-                  [round(float(t), 4) for t in beats], [round(float(t), 4) for t in beats[first::4]],
-                  f"{Path(font).stem}; " + ", ".join(extras))
+    truth = _truth(f"loop{seed}_{name}_{bpm}_{index}", "gm_loop", -1, beats, 1 if pickup else 0, True, swing,
+                   f"{Path(font).stem}; " + ", ".join(extras), len(y) / SR - 1.0)
     return y, truth
 
 
@@ -125,8 +121,7 @@ def build(out: Path, seed: int, per_groove: int = 5) -> list[Truth]:
     truths = []
     for name in GROOVES:
         for i in range(per_groove):
-            y, truth = loop(name, seed, rng)
-            truth = Truth(**{**asdict(truth), "name": f"{truth.name}_{i}"})
+            y, truth = loop(name, seed, i, rng)
             sf.write(out / f"{truth.name}.wav", y, SR)
             truths.append(truth)
     (out / "truth.json").write_text(json.dumps([asdict(t) for t in truths], indent=1))
