@@ -172,8 +172,10 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
     *heard* where planned: the boundary before the vowel moves earlier by s and whatever sounds (or is
     silent) before it gives s to the vowel. After a phoneme the stray depends on that phoneme's
     shortened duration d - s, so s solves s = a + b (d - s), i.e. s = (a + b d) / (1 + b). Clamped so
-    nothing drops below ``floor`` and the phoneme before keeps 3/4 of its length. Every boundary that
-    is not just before a vowel stays where planned."""
+    nothing drops below ``floor`` and the phoneme before keeps 3/4 of its length. What a consonant too
+    short to give it still strays, its syllable's onset gives instead: the onset moves earlier whole,
+    out of what sounds (or is silent) before the syllable, which keeps 3/4 of its length (a rest or the
+    lead-in: ``floor``). Every other boundary stays where planned."""
     out, rests_out = [list(d) for d in phoneme_durations], list(rests)
     if lead is None:
         return out, rests_out, lead_in
@@ -193,4 +195,18 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
         shift = float(np.clip((a + b * d) / (1 + b), min(0.0, floor - out[i][v]), max(0.0, d - keep)))
         out[prev][k] -= shift
         out[i][v] += shift
+        late = a + b * (d - shift) - shift  # the stray the consonant could not give back
+        if v and late > 0:
+            if i == 0 or rests_out[i - 1] > 0 or not out[i - 1]:  # silence before the syllable
+                room = (lead_in if i == 0 else rests_out[i - 1]) - floor
+            else:
+                room = out[i - 1][-1] - max(floor, KEEP_CONSONANT * out[i - 1][-1])
+            move = float(np.clip(late, 0.0, max(0.0, room)))
+            if i == 0:
+                lead_in -= move
+            elif rests_out[i - 1] > 0 or not out[i - 1]:
+                rests_out[i - 1] -= move
+            else:
+                out[i - 1][-1] -= move
+            out[i][v] += move
     return out, rests_out, lead_in
