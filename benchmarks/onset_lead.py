@@ -1,8 +1,9 @@
 """The vowel-onset correction measured on audio. Held-out corpus lines (never trained on, never in
 grid.py) are sung with every syllable stretched at random (0.5-1.7x), or with ``--rapped BPM,...`` on
 the durations and rests the flow planner gives them at those tempi (the shipped flow, from a bar's
-start) and through the render's vocal chain, as a render sings them; the audio is forced-aligned (airap.audit, which sees only
-audio and symbols), and each vowel's heard onset is compared with where the engine says it put it.
+start) and through the render's vocal chain, as a render sings them. The audio is forced-aligned
+(airap.audit, which sees only audio and symbols), and each vowel's heard onset is compared with where
+the engine says it put it.
 Same run, same lines: the engine with its OnsetLead vs with the constant acoustic lead only.
 ``--fit`` also fits the stray on a *different* sample of lines with the correction off — how the
 shipped coefficients were obtained (Kokoro's: ``--rapped 92,140 --voice rose``). Prints JSON.

@@ -197,16 +197,14 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
         out[i][v] += shift
         late = a + b * (d - shift) - shift  # the stray the consonant could not give back
         if v and late > 0:
-            if i == 0 or rests_out[i - 1] > 0 or not out[i - 1]:  # silence before the syllable
-                room = (lead_in if i == 0 else rests_out[i - 1]) - floor
-            else:
-                room = out[i - 1][-1] - max(floor, KEEP_CONSONANT * out[i - 1][-1])
-            move = float(np.clip(late, 0.0, max(0.0, room)))
-            if i == 0:
-                lead_in -= move
-            elif rests_out[i - 1] > 0 or not out[i - 1]:
-                rests_out[i - 1] -= move
-            else:
+            silent = i == 0 or rests_out[i - 1] > 0 or not out[i - 1]  # the lead-in or a rest before the syllable
+            before = (lead_in if i == 0 else rests_out[i - 1]) if silent else out[i - 1][-1]
+            move = float(np.clip(late, 0.0, max(0.0, before - (floor if silent else max(floor, KEEP_CONSONANT * before)))))
+            if not silent:
                 out[i - 1][-1] -= move
+            elif i == 0:
+                lead_in -= move
+            else:
+                rests_out[i - 1] -= move
             out[i][v] += move
     return out, rests_out, lead_in
