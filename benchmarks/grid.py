@@ -11,7 +11,10 @@ strength of the 100-1000 Hz band (global), the steepest 250-1500 Hz energy rise 
 is also rendered by our FastSpeech engine.
 Baselines in the same run: naive even spreading of syllables vs the optimal (DP) plan.
 
-    .venv/bin/python benchmarks/grid.py
+    .venv/bin/python benchmarks/grid.py [--base REV]
+
+``--base``: the Kokoro cases also rendered by another revision (a git worktree, in a subprocess) and
+judged by this tree's judge in the same run.
 """
 
 import json
@@ -209,7 +212,52 @@ def stretch_stats(renderer: Renderer) -> dict:
     return {"optimal_dp": stats(opt), "even_spreading": stats(even)}
 
 
+UPLOADS = (("lofi_72_swing_pickup", "lo-fi", 72, 0.42, 0.6), ("boombap_92_swing", "boom-bap", 92, 0.0, 0.58),
+           ("trap_140", "trap", 140, 0.0, None), ("drill_120", "drill", 120, 0.25, None),
+           ("gfunk_165", "g-funk", 165, 0.0, None))
+
+
+def render_cases(r: Renderer, tmp: Path) -> dict[str, Path]:
+    """The verse rendered by ``r`` on the generated beat and on each upload: case name -> render folder."""
+    folders = {"generated_boom_bap_92": tmp / "generated"}
+    r.render(RenderRequest(lyrics=VERSE, bpm=92, beat="boom-bap"), folders["generated_boom_bap_92"])
+    for name, style, bpm, pickup, swing in UPLOADS:
+        wav = tmp / f"{name}.wav"
+        if not wav.exists():
+            make_instrumental(wav, style, bpm, pickup, swing)
+        folders[name] = tmp / name
+        r.render(RenderRequest(lyrics=VERSE, instrumental=str(wav)), folders[name])
+    return folders
+
+
+def base_cases(rev: str, tmp: Path) -> dict[str, Path]:
+    """The same cases rendered by revision ``rev`` (its own source, this script), judged here."""
+    import os
+    import subprocess
+    import sys
+
+    from _worktree import ROOT, worktree
+
+    out = tmp / "base_renders"
+    with worktree(rev, tmp / "base_src") as src:
+        res = subprocess.run([sys.executable, __file__, "--render-into", str(out)], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(src / "src")}, cwd=ROOT)
+    if res.returncode:
+        raise SystemExit(f"the base render failed: {res.stderr[-2000:]}")
+    return {name: Path(folder) for name, folder in json.loads(res.stdout.strip().splitlines()[-1]).items()}
+
+
 def main():
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", default=None, help="also render the Kokoro cases at this revision; judged the same way")
+    ap.add_argument("--render-into", default=None, help=argparse.SUPPRESS)  # the base's renders (see base_cases)
+    a = ap.parse_args()
+    if a.render_into:
+        folders = render_cases(Renderer("kokoro", threads=2), Path(a.render_into))
+        print(json.dumps({k: str(v) for k, v in folders.items()}))
+        return
     r = Renderer("kokoro", threads=2)
     aligner = ForcedAligner()
     # kumo: the judge's own training cast (and the FastSpeech case's voice); rose: every Kokoro case's
@@ -217,21 +265,16 @@ def main():
            "grid_accuracy": {}, "beat_tracking": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        d = tmp / "generated"
-        r.render(RenderRequest(lyrics=VERSE, bpm=92, beat="boom-bap"), d)
-        out["grid_accuracy"]["generated_boom_bap_92"] = grid_errors(d, aligner)
+        folders = render_cases(r, tmp)
+        out["grid_accuracy"]["generated_boom_bap_92"] = grid_errors(folders["generated_boom_bap_92"], aligner)
         # our FastSpeech engine: durations exact by construction, so this isolates detector spread
         fast = Renderer("fast", threads=2)
         d = tmp / "generated_fast"
         fast.render(RenderRequest(lyrics=VERSE, bpm=92, beat="boom-bap"), d)
         out["grid_accuracy"]["generated_boom_bap_92_fast_engine"] = grid_errors(d, aligner)
-        for name, style, bpm, pickup, swing in (("lofi_72_swing_pickup", "lo-fi", 72, 0.42, 0.6),
-                                                 ("boombap_92_swing", "boom-bap", 92, 0.0, 0.58),
-                                                 ("trap_140", "trap", 140, 0.0, None),
-                                                 ("drill_120", "drill", 120, 0.25, None),
-                                                 ("gfunk_165", "g-funk", 165, 0.0, None)):
+        for name, _style, bpm, pickup, _swing in UPLOADS:
             wav = tmp / f"{name}.wav"
-            ref_beats = make_instrumental(wav, style, bpm, pickup, swing)
+            ref_beats = np.array(BeatGrid.regular(bpm, 24).beats) + pickup
             y, sr = load_instrumental(str(wav), 44100, LIMITS.upload)
             g = track_beat(y, sr)
             est = np.array(g.beats)
@@ -244,9 +287,11 @@ def main():
                 "beat_f_measure": round(float(mir_eval.beat.f_measure(ref, est)), 3),
                 "AMLt (half/double allowed)": round(float(cont[3]), 3),
                 "first_downbeat_error_ms": round(float(abs(g.downbeats[0] - ref_beats[0]) % (240 / bpm)) * 1000, 1)}
-            d = tmp / name
-            r.render(RenderRequest(lyrics=VERSE, instrumental=str(wav)), d)
-            out["grid_accuracy"][name] = grid_errors(d, aligner)
+            out["grid_accuracy"][name] = grid_errors(folders[name], aligner)
+        if a.base:
+            out["base_rev"] = a.base
+            out["grid_accuracy_base"] = {name: grid_errors(folder, aligner)
+                                         for name, folder in base_cases(a.base, tmp).items()}
     out["stretch"] = stretch_stats(r)
     print(json.dumps(out, indent=1))
 
