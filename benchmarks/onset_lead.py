@@ -7,19 +7,26 @@ the engine says it put it.
 Same run, same lines: the engine with its OnsetLead vs with the constant acoustic lead only.
 ``--fit`` also fits the stray on a *different* sample of lines with the correction off — how the
 shipped coefficients were obtained (Kokoro's: ``--rapped 92,140 --voice rose``). Prints JSON.
+``--per-character NAMES|all`` (Kokoro, with ``--rapped``): per character and language, the median
+stray left by the engine's OnsetLead on that language's held-out lines, with the catalogue's
+per-character ``onset_offset`` vs without, same run; with ``--fit`` instead the median without it on
+a *different* sample of lines: the offset to put in the catalogue. Two characters at a time.
 
     .venv/bin/python benchmarks/onset_lead.py --engine fast --lines 60 --fit   # needs setup.sh --train
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --voice rose --rapped 92,140 --lines 30 --fit
+    .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 14 --per-character all --fit
 """
 
 import argparse
 import json
 import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
 import numpy as np
 
-from airap.acoustic import load_engine
+from airap import catalog
+from airap.acoustic import apply_timbre, load_engine
 from airap.acoustic.base import LINE_LEAD_IN, LINE_TAIL
 from airap.acoustic.tokens import OnsetLead, line_tokens, load_vocab, vowel_tokens
 from airap.audit import ForcedAligner
@@ -74,6 +81,8 @@ def line_strays(engine, aligner: ForcedAligner, vocab, line, voice: str, durs, r
     """One line sung on ``durs`` and ``rests`` (through the render's vocal chain when ``chain``): each
     vowel's heard onset minus the engine's (ms)."""
     sung = engine.sing(line, voice, durs, rests, lead_in=LINE_LEAD_IN, tail=LINE_TAIL)
+    if voice in catalog.VOICES:  # a transformed character is heard after its transform, as a render sings it
+        sung = apply_timbre(sung, catalog.VOICES[voice].timbre.semitones, catalog.VOICES[voice].timbre.effect)
     audio = vocal_chain(sung.audio, sung.sample_rate) if chain else sung.audio
     ids, where = line_tokens(line, vocab)
     starts = aligner.symbol_starts(audio, sung.sample_rate, ids)
@@ -114,6 +123,52 @@ def fit(rows: list[dict]) -> dict:
     return out
 
 
+_WORKER: dict = {}
+
+
+def _character_language(job: tuple[str, str, int, tuple[float, ...], bool]) -> dict:
+    """One character in one language: the median stray with and without its onset offset on the
+    check lines; with ``fit``, only the median without it on other lines (the offset to catalogue)."""
+    voice, lang, n, bpms, want_fit = job
+    if not _WORKER:
+        _WORKER.update(engine=load_engine("kokoro", 1), aligner=ForcedAligner())
+    engine, aligner = _WORKER["engine"], _WORKER["aligner"]
+    offsets = dict(engine.onset_offsets)
+    half = lambda texts: texts[:n] if lang == "en" else texts[n:]  # noqa: E731
+    out = {"character": voice, "lang": lang, "onset_offset_ms": round(offsets.get((voice, lang), 0.0) * 1000, 1)}
+    if want_fit:
+        engine.onset_offsets = {}
+        rows = strays(engine, aligner, half(sample_lines(n, seed=5)), seed=8, voice=voice, bpms=bpms)
+        out["fit_on_other_lines"] = summary(rows)
+        out["fit_offset_ms"] = round(float(np.median([r["stray_ms"] for r in rows])), 1)
+    else:
+        for key, table in (("with_offset", offsets), ("without_offset", {})):
+            engine.onset_offsets = table
+            out[key] = summary(strays(engine, aligner, half(sample_lines(n, seed=6)), seed=7, voice=voice, bpms=bpms))
+    engine.onset_offsets = offsets
+    return out
+
+
+REFERENCE = ("rose", "en")  # the character and language Kokoro's OnsetLead was fitted on and grid.py checks
+
+
+def catalogue_offsets(rows: list[dict]) -> dict[str, dict[str, float | None]]:
+    """The fit's medians as catalogue offsets (ms): relative to the reference's, None (left at 0) where
+    the judge found under ``ONSET_JUDGE_RELIABLE`` of the vowels within 20 ms."""
+    ref = next(r["fit_offset_ms"] for r in rows if (r["character"], r["lang"]) == REFERENCE)
+    out: dict[str, dict[str, float | None]] = {}
+    for r in rows:
+        reliable = r["fit_on_other_lines"]["all"]["within_20ms"] >= catalog.ONSET_JUDGE_RELIABLE
+        out.setdefault(r["character"], {})[r["lang"]] = round(r["fit_offset_ms"] - ref, 1) if reliable else None
+    return out
+
+
+def per_character(names: list[str], n: int, bpms: tuple[float, ...], want_fit: bool) -> list[dict]:
+    jobs = [(v, lang, n, bpms, want_fit) for v in names for lang in catalog.VOICES[v].languages]
+    with ProcessPoolExecutor(2) as pool:
+        return list(pool.map(_character_language, jobs))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", default="fast")
@@ -123,9 +178,18 @@ def main():
     ap.add_argument("--rapped", default="", help="tempi (BPM, comma-separated): the lines as the planner raps them")
     ap.add_argument("--candidate", default="", help="another OnsetLead measured in the same run: "
                     "CONS_A,CONS_B,SYL_A,SYL_B,SILENCE (seconds; B per second of the phoneme before)")
+    ap.add_argument("--per-character", default="", help="characters (comma-separated, or all): see the docstring")
     a = ap.parse_args()
-    engine, aligner = load_engine(a.engine, 1), ForcedAligner()
     bpms = tuple(float(b) for b in a.rapped.split(",") if b)
+    if a.per_character:
+        names = list(catalog.VOICES) if a.per_character == "all" else a.per_character.split(",")
+        rows = per_character(names, a.lines, bpms, a.fit)
+        out = {"engine": "kokoro", "lines_per_language": a.lines, "rapped_bpm": list(bpms), "characters": rows}
+        if a.fit and any((r["character"], r["lang"]) == REFERENCE for r in rows):
+            out["catalogue_offsets_ms"] = catalogue_offsets(rows)
+        print(json.dumps(out, indent=1, ensure_ascii=False))
+        return
+    engine, aligner = load_engine(a.engine, 1), ForcedAligner()
     shipped = engine.onset_lead
     texts = sample_lines(a.lines, seed=6)
     out = {"engine": a.engine, "voice": a.voice, "lines": len(texts), "rapped_bpm": list(bpms),

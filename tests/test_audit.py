@@ -103,6 +103,29 @@ def test_a_consonant_too_short_to_cut_moves_its_syllable_s_onset_earlier():
     assert abs(out[0][0] + out[1][0] - (0.23 - 0.02)) < 1e-9  # the vowel starts 20 ms before its plan
 
 
+def test_a_voice_heard_later_gets_its_vowels_moved_earlier_by_the_offset_in_every_class():
+    """``later_by``: a voice whose vowels stray 10 ms more than the lead's voice gets corrections that
+    leave it the same zero stray the model predicts: a + 10 ms + b (d - s) - s = 0 after a consonant
+    and across a syllable boundary, 10 ms more out of the lead-in after silence."""
+    from airap.acoustic.tokens import OnsetLead, place_onsets
+
+    lead = OnsetLead(after_consonant=(0.018, -0.2), after_syllable=(0.008, 0.05), after_silence=0.04)
+    later = lead.later_by(0.010)
+    assert lead.later_by(0.0) is lead
+    durs = [[0.2, 0.12, 0.2], [0.3]]  # a vowel after a 120-ms consonant, then a vowel-initial syllable
+    earlier = []
+    for voice_lead, extra in ((lead, 0.0), (later, 0.010)):
+        out, _, _ = place_onsets([list(d) for d in durs], [2, 0], [0.0, 0.0], 0.3, voice_lead)
+        (a, b), s_consonant = lead.after_consonant, 0.12 - out[0][1]  # how much earlier the vowel starts
+        assert abs(a + extra + b * out[0][1] - s_consonant) < 1e-9
+        (a, b), s_syllable = lead.after_syllable, out[1][0] - 0.3
+        assert abs(a + extra + b * out[0][2] - s_syllable) < 1e-9
+        earlier.append((s_consonant, s_syllable))
+    assert earlier[1][0] > earlier[0][0] + 0.010 and earlier[1][1] > earlier[0][1] + 0.009
+    first, _, lead_in = place_onsets([[0.3, 0.1]], [0], [0.0], 0.3, later)
+    assert abs(lead_in - (0.3 - 0.05)) < 1e-9 and abs(first[0][0] - 0.35) < 1e-9
+
+
 @pytest.mark.models
 def test_shipped_aligner_matches_its_manifest_and_loads():
     import hashlib

@@ -228,6 +228,9 @@ class KokoroEngine:
                         for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
         self._f0_ratio = {(v.name, lang): 2.0 ** (v.style_for(lang).f0_semitones / 12.0)
                           for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
+        # per character and language, beyond ``onset_lead`` (fitted on rose): ``{}`` measures without them
+        self.onset_offsets = {(v.name, lang): v.style_for(lang).onset_offset
+                              for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[str]:
@@ -314,8 +317,10 @@ class KokoroEngine:
         # syllable (voices it predicts ~0.45 s for, e.g. zm_yunjian, lost 每/音/写/这 at 0.3 s:
         # benchmarks/voices.py dev lines, CER 14 % -> 3 % at natural durations).
         lead_in = max(lead_in, float(natural[0]))
-        model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in,
-                                                                   self.onset_lead)
+        lead = self.onset_lead
+        if lead is not None:
+            lead = lead.later_by(self.onset_offsets.get((voice, line.main_lang), 0.0))
+        model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in, lead)
         extra_end = max(0.0, END_ROOM - tail - model_rests[-1])  # synthesised, then cut (END_ROOM)
         model_rests = [*model_rests[:-1], model_rests[-1] + extra_end]
         token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail, natural,

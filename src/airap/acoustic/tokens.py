@@ -164,6 +164,14 @@ class OnsetLead:
     after_syllable: tuple[float, float]  # vowel-initial syllable: the phoneme before is the last one sung
     after_silence: float = 0.0  # vowel-initial syllable after the lead-in or a rest
 
+    def later_by(self, offset: float) -> "OnsetLead":
+        """The same lead for a voice whose vowels are heard ``offset`` s later than this one's, in every
+        class: s = (a + offset + b d) / (1 + b) then leaves a stray of 0 where this leaves ``offset``."""
+        if offset == 0.0:
+            return self
+        (ca, cb), (sa, sb) = self.after_consonant, self.after_syllable
+        return OnsetLead((ca + offset, cb), (sa + offset, sb), self.after_silence + offset)
+
 
 def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int], rests: list[float],
                  lead_in: float, lead: OnsetLead | None,
