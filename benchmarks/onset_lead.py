@@ -14,7 +14,7 @@ a *different* sample of lines: the offset to put in the catalogue. Two character
 
     .venv/bin/python benchmarks/onset_lead.py --engine fast --lines 60 --fit   # needs setup.sh --train
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --voice rose --rapped 92,140 --lines 30 --fit
-    .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 14 --per-character all --fit
+    .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 --per-character all --fit
 """
 
 import argparse
