@@ -58,7 +58,9 @@ KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and v
 # ~2 ms: its de-esser and compressor soften the consonant-vowel edge the judge reads), correction off:
 # stray = 17.6 ms - 0.206 x the consonant, 7.9 ms + 0.055 x the phoneme before a vowel-initial syllable.
 # After silence the fit read 3 ms on 32 syllables, too few to move the reading fit's 40 ms. A consonant
-# too short to give its share moves its syllable's onset instead (place_onsets).
+# too short to give its share moves its syllable's onset instead (place_onsets). Session 31: the other
+# characters' vowels stray from rose's by their own offset per language, in the catalogue
+# (PackMix.onset_offset; KokoroEngine.sing moves this lead by it).
 ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055), after_silence=0.040)
 # Kokoro fades the last ~0.5 s before an utterance's end whatever is in it: its natural reads end in
 # a lengthened syllable and ~0.3 s of silence. With the rap path's 0.15-s tail, a line that ends just
@@ -224,13 +226,12 @@ class KokoroEngine:
         self.fingerprint = f"{self.name}:" + ":".join(str(p.stat().st_size) for p in (full, synth, synth_prosody))
         packs = load_packs()
         # the cast, and the voices our own models learned (the teacher reads their corpus with them)
-        self._styles = {(v.name, lang): style_table(v.style_for(lang), packs)
-                        for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
-        self._f0_ratio = {(v.name, lang): 2.0 ** (v.style_for(lang).f0_semitones / 12.0)
-                          for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
+        mixes = {(v.name, lang): v.style_for(lang) for v in (*VOICES.values(), *MODEL_SPEAKERS.values())
+                 for lang in LANGS}
+        self._styles = {key: style_table(m, packs) for key, m in mixes.items()}
+        self._f0_ratio = {key: 2.0 ** (m.f0_semitones / 12.0) for key, m in mixes.items()}
         # per character and language, beyond ``onset_lead`` (fitted on rose): ``{}`` measures without them
-        self.onset_offsets = {(v.name, lang): v.style_for(lang).onset_offset
-                              for v in (*VOICES.values(), *MODEL_SPEAKERS.values()) for lang in LANGS}
+        self.onset_offsets = {key: m.onset_offset for key, m in mixes.items()}
 
     # -- voices -------------------------------------------------------------------------------
     def voices(self) -> list[str]:
