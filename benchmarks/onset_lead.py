@@ -11,17 +11,23 @@ shipped coefficients were obtained (Kokoro's: ``--rapped 92,140 --voice rose``).
 stray left by the engine's OnsetLead on that language's held-out lines, with the catalogue's
 per-character ``onset_offset`` vs without, same run; with ``--fit`` instead the median without it on
 a *different* sample of lines: the offset to put in the catalogue. Two characters at a time.
+``--after-silence S1,S2,...`` (with ``--per-character``): the lead after silence (s) tried at each
+value on the same lines (``--line-seed``), everything else as shipped; per value, the after-silence
+vowels' stray against the rest of their character-language's at the shipped lead, pooled.
 
     .venv/bin/python benchmarks/onset_lead.py --engine fast --lines 60 --fit   # needs setup.sh --train
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --voice rose --rapped 92,140 --lines 30 --fit
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 --per-character all --fit
+    .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 \
+        --per-character xi,mei,jian,wolf,duke --after-silence 0.040,0.020,0.005 --line-seed 5
 """
 
 import argparse
 import json
 import random
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -95,7 +101,9 @@ def line_strays(engine, aligner: ForcedAligner, vocab, line, voice: str, durs, r
         after_rest = i == 0 or rests[i - 1] > 0
         kind, d_prev = ("after_consonant", durs[i][v - 1]) if v else \
             (("after_silence", 0.0) if after_rest else ("after_syllable", durs[i - 1][-1]))
-        rows.append({"stray_ms": (starts[first] - span.vowel_onset) * 1000, "kind": kind, "d_prev": d_prev})
+        before = syl.phonemes[v - 1] if v else "" if after_rest else line.syllables[i - 1].phonemes[-1]
+        rows.append({"stray_ms": (starts[first] - span.vowel_onset) * 1000, "kind": kind, "d_prev": d_prev,
+                     "before": before, "vowel": syl.phonemes[v], "lang": syl.lang})
     return rows
 
 
@@ -149,6 +157,42 @@ def _character_language(job: tuple[str, str, int, tuple[float, ...], bool]) -> d
     return out
 
 
+def _after_silence_job(job: tuple[str, str, int, tuple[float, ...], tuple[float, ...], int]) -> dict:
+    """One character in one language: the strays per class at each after-silence lead, same lines."""
+    voice, lang, n, bpms, leads, seed = job
+    if not _WORKER:
+        _WORKER.update(engine=load_engine("kokoro", 1), aligner=ForcedAligner())
+    engine, aligner = _WORKER["engine"], _WORKER["aligner"]
+    shipped = engine.onset_lead
+    texts = sample_lines(n, seed)
+    texts = texts[:n] if lang == "en" else texts[n:]
+    out = {"character": voice, "lang": lang, "leads": {}}
+    for lead in leads:
+        engine.onset_lead = replace(shipped, after_silence=lead)
+        out["leads"][f"{lead:.3f}"] = strays(engine, aligner, texts, seed=seed + 2, voice=voice, bpms=bpms)
+    engine.onset_lead = shipped
+    return out
+
+
+def after_silence_table(rows: list[dict], shipped: float) -> dict:
+    """Per lead: the after-silence vowels' stray minus their character-language's median stray of the
+    other classes at the shipped lead (the offset every vowel of that voice shares), pooled over the
+    character-languages the judge reads reliably (``catalog.ONSET_JUDGE_RELIABLE``)."""
+    out: dict = {}
+    for r in rows:
+        base = [x["stray_ms"] for x in r["leads"][f"{shipped:.3f}"] if x["kind"] != "after_silence"]
+        if not base or np.mean(np.abs(base) <= 20) < catalog.ONSET_JUDGE_RELIABLE:
+            continue
+        centre = float(np.median(base))
+        for key, xs in r["leads"].items():
+            for pool in ("all", r["lang"]):
+                out.setdefault(key, {}).setdefault(pool, []).extend(
+                    x["stray_ms"] - centre for x in xs if x["kind"] == "after_silence")
+    return {key: {pool: {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
+                         "within_20ms": round(float(np.mean(np.abs(np.array(e)) <= 20)), 3)} for pool, e in pools.items()}
+            for key, pools in out.items()}
+
+
 REFERENCE = ("rose", "en")  # the character and language Kokoro's OnsetLead was fitted on and grid.py checks
 
 
@@ -179,8 +223,27 @@ def main():
     ap.add_argument("--candidate", default="", help="another OnsetLead measured in the same run: "
                     "CONS_A,CONS_B,SYL_A,SYL_B,SILENCE (seconds; B per second of the phoneme before)")
     ap.add_argument("--per-character", default="", help="characters (comma-separated, or all): see the docstring")
+    ap.add_argument("--after-silence", default="", help="after-silence leads (s, comma-separated; the first is "
+                    "the shipped one) tried per character: see the docstring")
+    ap.add_argument("--line-seed", type=int, default=5, help="the lines' sample (--after-silence)")
+    ap.add_argument("--rows", default="", help="also write every syllable's stray to this file (--after-silence)")
     a = ap.parse_args()
     bpms = tuple(float(b) for b in a.rapped.split(",") if b)
+    if a.per_character and a.after_silence:
+        names = list(catalog.VOICES) if a.per_character == "all" else a.per_character.split(",")
+        leads = tuple(float(x) for x in a.after_silence.split(","))
+        jobs = [(v, lang, a.lines, bpms, leads, a.line_seed) for v in names for lang in catalog.VOICES[v].languages]
+        with ProcessPoolExecutor(2) as pool:
+            rows = list(pool.map(_after_silence_job, jobs))
+        if a.rows:
+            Path(a.rows).write_text(json.dumps(rows, ensure_ascii=False))
+        per = [{"character": r["character"], "lang": r["lang"],
+                "leads": {k: summary(v) for k, v in r["leads"].items()}} for r in rows]
+        print(json.dumps({"engine": "kokoro", "lines_per_language": a.lines, "rapped_bpm": list(bpms),
+                          "line_seed": a.line_seed, "after_silence_leads_s": list(leads),
+                          "pooled_after_silence_vs_rest": after_silence_table(rows, leads[0]),
+                          "characters": per}, indent=1, ensure_ascii=False))
+        return
     if a.per_character:
         names = list(catalog.VOICES) if a.per_character == "all" else a.per_character.split(",")
         rows = per_character(names, a.lines, bpms, a.fit)
