@@ -65,7 +65,8 @@ KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and v
 # voice (pooled over 10 character-languages; onset_lead.py --after-silence 0.040,0.020,0.005 on lines
 # of seed 5: -14.7, -7.8, -2.8 ms, English reaching 0 near 8 ms and Mandarin past 0); 5 ms is the
 # value tried nearest 0. On 9 other characters and other lines (seed 9): -13.5 -> +1.8 ms, within
-# 20 ms 41 -> 62 % of 189 syllables (BENCHMARKS.md, issue 12).
+# 20 ms 41 -> 62 % of 189 syllables. Words, same run: English level; Mandarin CER 14.5 -> 15.4 % over
+# six characters, four worse (BENCHMARKS.md, issue 12).
 ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055), after_silence=0.005)
 # Kokoro fades the last ~0.5 s before an utterance's end whatever is in it: its natural reads end in
 # a lengthened syllable and ~0.3 s of silence. With the rap path's 0.15-s tail, a line that ends just
