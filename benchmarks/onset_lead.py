@@ -134,13 +134,18 @@ def fit(rows: list[dict]) -> dict:
 _WORKER: dict = {}
 
 
+def _worker():
+    """This worker process's Kokoro engine and judge, loaded on its first job."""
+    if not _WORKER:
+        _WORKER.update(engine=load_engine("kokoro", 1), aligner=ForcedAligner())
+    return _WORKER["engine"], _WORKER["aligner"]
+
+
 def _character_language(job: tuple[str, str, int, tuple[float, ...], bool]) -> dict:
     """One character in one language: the median stray with and without its onset offset on the
     check lines; with ``fit``, only the median without it on other lines (the offset to catalogue)."""
     voice, lang, n, bpms, want_fit = job
-    if not _WORKER:
-        _WORKER.update(engine=load_engine("kokoro", 1), aligner=ForcedAligner())
-    engine, aligner = _WORKER["engine"], _WORKER["aligner"]
+    engine, aligner = _worker()
     offsets = dict(engine.onset_offsets)
     half = lambda texts: texts[:n] if lang == "en" else texts[n:]  # noqa: E731
     out = {"character": voice, "lang": lang, "onset_offset_ms": round(offsets.get((voice, lang), 0.0) * 1000, 1)}
@@ -160,9 +165,7 @@ def _character_language(job: tuple[str, str, int, tuple[float, ...], bool]) -> d
 def _after_silence_job(job: tuple[str, str, int, tuple[float, ...], tuple[float, ...], int]) -> dict:
     """One character in one language: the strays per class at each after-silence lead, same lines."""
     voice, lang, n, bpms, leads, seed = job
-    if not _WORKER:
-        _WORKER.update(engine=load_engine("kokoro", 1), aligner=ForcedAligner())
-    engine, aligner = _WORKER["engine"], _WORKER["aligner"]
+    engine, aligner = _worker()
     shipped = engine.onset_lead
     texts = sample_lines(n, seed)
     texts = texts[:n] if lang == "en" else texts[n:]
@@ -189,7 +192,7 @@ def after_silence_table(rows: list[dict], shipped: float) -> dict:
                 out.setdefault(key, {}).setdefault(pool, []).extend(
                     x["stray_ms"] - centre for x in xs if x["kind"] == "after_silence")
     return {key: {pool: {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
-                         "within_20ms": round(float(np.mean(np.abs(np.array(e)) <= 20)), 3)} for pool, e in pools.items()}
+                         "within_20ms": round(float(np.mean(np.abs(np.array(e)) <= 20)), 3)} for pool, e in pools.items() if e}
             for key, pools in out.items()}
 
 
