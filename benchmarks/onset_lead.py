@@ -232,8 +232,8 @@ def main():
     ap.add_argument("--rows", default="", help="also write every syllable's stray to this file (--after-silence)")
     a = ap.parse_args()
     bpms = tuple(float(b) for b in a.rapped.split(",") if b)
+    names = list(catalog.VOICES) if a.per_character == "all" else [n for n in a.per_character.split(",") if n]
     if a.per_character and a.after_silence:
-        names = list(catalog.VOICES) if a.per_character == "all" else a.per_character.split(",")
         leads = tuple(float(x) for x in a.after_silence.split(","))
         jobs = [(v, lang, a.lines, bpms, leads, a.line_seed) for v in names for lang in catalog.VOICES[v].languages]
         with ProcessPoolExecutor(2) as pool:
@@ -248,7 +248,6 @@ def main():
                           "characters": per}, indent=1, ensure_ascii=False))
         return
     if a.per_character:
-        names = list(catalog.VOICES) if a.per_character == "all" else a.per_character.split(",")
         rows = per_character(names, a.lines, bpms, a.fit)
         out = {"engine": "kokoro", "lines_per_language": a.lines, "rapped_bpm": list(bpms), "characters": rows}
         if a.fit and any((r["character"], r["lang"]) == REFERENCE for r in rows):
