@@ -149,6 +149,14 @@ def aligner_calibration(aligner: ForcedAligner, engine, voice: str) -> dict:
                 "p95_abs_ms": round(float(np.percentile(np.abs(v), 95)), 1)} for k, v in errs.items()}
 
 
+def median_interval(errors: np.ndarray, resamples: int = 2000) -> list[float]:
+    """A 95 % bootstrap interval of the median (ms): how far the median of one verse's ~50 syllables
+    can move with the words alone, to read a case's median against the target's +-3 ms."""
+    rng = np.random.default_rng(0)
+    medians = np.median(rng.choice(errors, (resamples, len(errors))), axis=1)
+    return [round(float(x), 1) for x in np.percentile(medians, [2.5, 97.5])]
+
+
 def grid_errors(folder: Path, aligner: ForcedAligner) -> dict:
     t = json.loads((folder / "timings.json").read_text())
     slots = np.array([s["slot_time"] for ln in t["lines"] for w in ln["words"] for s in w["syllables"]])
@@ -162,6 +170,7 @@ def grid_errors(folder: Path, aligner: ForcedAligner) -> dict:
     found = voicing[np.isfinite(voicing)]
     fa = forced_alignment_errors(folder, aligner)
     return {"forced_alignment": {"syllables": int(len(fa)), "median_ms": round(float(np.median(fa)), 1),
+                                 "median_ci95_ms": median_interval(fa),
                                  "mean_abs_ms": round(float(np.mean(np.abs(fa))), 1),
                                  "p95_abs_ms": round(float(np.percentile(np.abs(fa), 95)), 1),
                                  "within_20ms": round(float(np.mean(np.abs(fa) <= 20)), 3),

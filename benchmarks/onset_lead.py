@@ -14,17 +14,15 @@ a *different* sample of lines: the offset to put in the catalogue. Two character
 ``--after-silence S1,S2,...`` (with ``--per-character``): the lead after silence (s) tried at each
 value on the same lines (``--line-seed``), everything else as shipped; per value, the after-silence
 vowels' stray against the rest of their character-language's at the shipped lead, pooled; and every
-vowel after a sound against its character-language's median, pooled and per phoneme before it.
-``--without-phoneme-table`` (with ``--after-silence``) also sings the lines without the lead's
-per-phoneme strays; ``--fit-phonemes`` fits those strays on the first lead's rows (the table to ship).
+vowel after a sound against its character-language's median, pooled and per phoneme before it (how
+far one voice's vowels spread; a stray per phoneme fitted on that was tried in session 33, commit
+5f66481, and not kept).
 
     .venv/bin/python benchmarks/onset_lead.py --engine fast --lines 60 --fit   # needs setup.sh --train
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --voice rose --rapped 92,140 --lines 30 --fit
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 --per-character all --fit
     .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 \
         --per-character xi,mei,jian,wolf,duke --after-silence 0.040,0.020,0.005 --line-seed 5
-    .venv/bin/python benchmarks/onset_lead.py --engine kokoro --rapped 92,140 --lines 12 \
-        --per-character all --after-silence 0.005 --line-seed 5 --fit-phonemes
 """
 
 import argparse
@@ -39,7 +37,6 @@ import numpy as np
 from airap import catalog
 from airap.acoustic import apply_timbre, load_engine
 from airap.acoustic.base import LINE_LEAD_IN, LINE_TAIL
-from airap.acoustic.kokoro import ONSET_LEAD
 from airap.acoustic.tokens import OnsetLead, line_tokens, load_vocab, vowel_tokens
 from airap.audit import ForcedAligner
 from airap.beat import BeatGrid
@@ -168,26 +165,19 @@ def _character_language(job: tuple[str, str, int, tuple[float, ...], bool]) -> d
     return out
 
 
-def _variants_job(job: tuple[str, str, int, tuple[float, ...], tuple[float, ...], bool, int]) -> dict:
-    """One character in one language: the strays per class at each after-silence lead, same lines; with
-    ``no_table``, also at the first lead without the lead's per-phoneme strays."""
-    voice, lang, n, bpms, leads, no_table, seed = job
+def _after_silence_job(job: tuple[str, str, int, tuple[float, ...], tuple[float, ...], int]) -> dict:
+    """One character in one language: the strays per class at each after-silence lead, same lines."""
+    voice, lang, n, bpms, leads, seed = job
     engine, aligner = _worker()
     shipped = engine.onset_lead
     texts = sample_lines(n, seed)
     texts = texts[:n] if lang == "en" else texts[n:]
-    variants = {f"{lead:.3f}": replace(shipped, after_silence=lead) for lead in leads}
-    if no_table:
-        variants[NO_TABLE] = replace(shipped, after_silence=leads[0], by_phoneme=())
     out = {"character": voice, "lang": lang, "leads": {}}
-    for key, lead in variants.items():
-        engine.onset_lead = lead
-        out["leads"][key] = strays(engine, aligner, texts, seed=seed + 2, voice=voice, bpms=bpms)
+    for lead in leads:
+        engine.onset_lead = replace(shipped, after_silence=lead)
+        out["leads"][f"{lead:.3f}"] = strays(engine, aligner, texts, seed=seed + 2, voice=voice, bpms=bpms)
     engine.onset_lead = shipped
     return out
-
-
-NO_TABLE = "without_phoneme_table"
 
 
 def reliable_centres(rows: list[dict], key: str) -> dict[tuple[str, str], float]:
@@ -200,33 +190,6 @@ def reliable_centres(rows: list[dict], key: str) -> dict[tuple[str, str], float]
         if base and np.mean(np.abs(base) <= 20) >= catalog.ONSET_JUDGE_RELIABLE:
             out[(r["character"], r["lang"])] = float(np.median(base))
     return out
-
-
-# The per-phoneme fit: strays beyond MISS_MS are the aligner's misses. Every character sings the same
-# lines at every tempo, so a phoneme's vowels come from few words: its count of *contexts* is its
-# vowels over (reliable character-languages x tempi). It needs MIN_CONTEXTS, and its median is shrunk
-# towards 0 by n / (n + SHRINK_CONTEXTS), so a phoneme seen in few words moves its vowels little.
-MISS_MS, MIN_CONTEXTS, SHRINK_CONTEXTS = 60.0, 3.0, 3.0
-
-
-def phoneme_table(rows: list[dict], key: str, current: tuple[tuple[str, float], ...],
-                  tempi: int) -> dict[str, float]:
-    """The per-phoneme strays (ms) to give the lead, fitted on variant ``key``'s rows: each vowel that
-    follows a sound, less its character-language's median, pooled per "LANG:PHONEME" before it, added to
-    the lead's ``current`` entries (s)."""
-    centres, pooled = reliable_centres(rows, key), {}
-    voices = {lang: sum(1 for _, other in centres if other == lang) for lang in ("en", "zh")}
-    for r in rows:
-        centre = centres.get((r["character"], r["lang"]))
-        for x in r["leads"][key] if centre is not None else ():
-            if x["kind"] != "after_silence" and abs(x["stray_ms"] - centre) < MISS_MS:
-                pooled.setdefault(f"{x['lang']}:{x['before']}", []).append(x["stray_ms"] - centre)
-    table = {k: v * 1000 for k, v in current}
-    for k, e in pooled.items():
-        contexts = len(e) / (voices[k.split(":")[0]] * tempi)
-        if contexts >= MIN_CONTEXTS:
-            table[k] = table.get(k, 0.0) + float(np.median(e)) * contexts / (contexts + SHRINK_CONTEXTS)
-    return {k: round(v, 1) for k, v in sorted(table.items())}
 
 
 MIN_VOWELS_SHOWN = 40  # a phoneme's row in the centred table
@@ -298,19 +261,14 @@ def main():
                     "the shipped one) tried per character: see the docstring")
     ap.add_argument("--line-seed", type=int, default=5, help="the lines' sample (--after-silence)")
     ap.add_argument("--rows", default="", help="also write every syllable's stray to this file (--after-silence)")
-    ap.add_argument("--without-phoneme-table", action="store_true",
-                    help="(--after-silence) also measure at the first lead without the lead's per-phoneme strays")
-    ap.add_argument("--fit-phonemes", action="store_true",
-                    help="(--after-silence) fit the per-phoneme strays on the first lead's rows")
     a = ap.parse_args()
     bpms = tuple(float(b) for b in a.rapped.split(",") if b)
     names = list(catalog.VOICES) if a.per_character == "all" else [n for n in a.per_character.split(",") if n]
     if a.per_character and a.after_silence:
         leads = tuple(float(x) for x in a.after_silence.split(","))
-        jobs = [(v, lang, a.lines, bpms, leads, a.without_phoneme_table, a.line_seed)
-                for v in names for lang in catalog.VOICES[v].languages]
+        jobs = [(v, lang, a.lines, bpms, leads, a.line_seed) for v in names for lang in catalog.VOICES[v].languages]
         with ProcessPoolExecutor(2) as pool:
-            rows = list(pool.map(_variants_job, jobs))
+            rows = list(pool.map(_after_silence_job, jobs))
         if a.rows:
             Path(a.rows).write_text(json.dumps(rows, ensure_ascii=False))
         shipped = f"{leads[0]:.3f}"
@@ -318,11 +276,8 @@ def main():
                 "leads": {k: summary(v) for k, v in r["leads"].items()}} for r in rows]
         out = {"engine": "kokoro", "lines_per_language": a.lines, "rapped_bpm": list(bpms),
                "line_seed": a.line_seed, "after_silence_leads_s": list(leads),
-               "phoneme_table_ms": {k: round(v * 1000, 1) for k, v in ONSET_LEAD.by_phoneme},
                "pooled_after_silence_vs_rest": after_silence_table(rows, leads[0]),
                "pooled_after_a_sound_vs_voice_median": centred_table(rows, shipped)}
-        if a.fit_phonemes:
-            out["fitted_phoneme_table_ms"] = phoneme_table(rows, shipped, ONSET_LEAD.by_phoneme, len(bpms))
         print(json.dumps({**out, "characters": per}, indent=1, ensure_ascii=False))
         return
     if a.per_character:

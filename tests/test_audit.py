@@ -126,31 +126,6 @@ def test_a_voice_heard_later_gets_its_vowels_moved_earlier_by_the_offset_in_ever
     assert abs(lead_in - (0.3 - 0.05)) < 1e-9 and abs(first[0][0] - 0.35) < 1e-9
 
 
-def test_a_phoneme_heard_longer_than_its_duration_moves_its_vowel_by_its_own_stray():
-    """``by_phoneme``: a vowel after /ɹ/ (entry +8 ms) starts as if the class's intercept were 8 ms
-    larger, after /m/ (entry -5 ms) 5 ms smaller; a phoneme with no entry, an entry of the other
-    language, or no symbols given leave the class line alone; ``later_by`` keeps the entries."""
-    from airap.acoustic.tokens import OnsetLead, place_onsets
-
-    lead = OnsetLead(after_consonant=(0.018, -0.2), after_syllable=(0.008, 0.05), after_silence=0.0,
-                     by_phoneme=(("en:ɹ", 0.008), ("en:m", -0.005)))
-    durs = [[0.12, 0.2]]
-
-    def earlier(lang, consonant, lead=lead, symbols=True):
-        phonemes = [(lang, [consonant, "ə"])] if symbols else None
-        out, _, _ = place_onsets([list(d) for d in durs], [1], [0.0], 0.3, lead, phonemes=phonemes)
-        return 0.12 - out[0][0]
-
-    (a, b) = lead.after_consonant
-    plain = (a + b * 0.12) / (1 + b)
-    assert abs(earlier("en", "ɹ") - (plain + 0.008 / (1 + b))) < 1e-9
-    assert abs(earlier("en", "m") - (plain - 0.005 / (1 + b))) < 1e-9
-    assert abs(earlier("en", "t") - plain) < 1e-9 and abs(earlier("zh", "ɹ") - plain) < 1e-9
-    assert abs(earlier("en", "ɹ", symbols=False) - plain) < 1e-9
-    assert lead.later_by(0.01).by_phoneme == lead.by_phoneme
-    assert abs(earlier("en", "ɹ", lead.later_by(0.01)) - (plain + 0.018 / (1 + b))) < 1e-9
-
-
 @pytest.mark.models
 def test_shipped_aligner_matches_its_manifest_and_loads():
     import hashlib

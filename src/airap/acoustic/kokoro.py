@@ -67,20 +67,7 @@ KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and v
 # value tried nearest 0. On 9 other characters and other lines (seed 9): -13.5 -> +1.8 ms, within
 # 20 ms 41 -> 62 % of 189 syllables. Words, same run: English level; Mandarin CER 14.5 -> 15.4 % over
 # six characters, four worse (BENCHMARKS.md, issue 12).
-# Session 33: beyond the class lines, each phoneme before a vowel has a stray of its own (/ð/, /z/, /ɡ/,
-# /l/ heard early, /j/, /s/, /f/ late: -6 to +5 ms after shrinking). Fitted with onset_lead.py
-# --per-character all --after-silence 0.005 --line-seed 5 --fit-phonemes (every reliable
-# character-language's vowels after a sound less that voice's median, pooled per phoneme, shrunk by
-# how many words it was seen in); checked on other lines (seed 13) with --without-phoneme-table.
-PHONEME_STRAYS = (
-    ("en:d", -0.0012), ("en:f", 0.0028), ("en:j", 0.0054), ("en:k", -0.0043), ("en:l", -0.0049), ("en:m", -0.0016),
-    ("en:p", -0.0036), ("en:s", 0.0045), ("en:t", 0.0022), ("en:w", 0.0019), ("en:z", -0.0051), ("en:ð", -0.0063),
-    ("en:ɡ", -0.0056), ("en:ɹ", 0.0003),
-    ("zh:k", -0.0014), ("zh:l", 0.0014), ("zh:p", -0.0037), ("zh:x", -0.0043), ("zh:ʂ", 0.0034), ("zh:ʨ", -0.0035),
-    ("zh:ꭧ", -0.0032),
-)
-ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055), after_silence=0.005,
-                       by_phoneme=PHONEME_STRAYS)
+ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055), after_silence=0.005)
 # Kokoro fades the last ~0.5 s before an utterance's end whatever is in it: its natural reads end in
 # a lengthened syllable and ~0.3 s of silence. With the rap path's 0.15-s tail, a line that ends just
 # before the next downbeat lost its last syllable (xi, 长大 on a 0.25-s final vowel: 大 at -94 dB with
@@ -340,8 +327,7 @@ class KokoroEngine:
         lead = self.onset_lead
         if lead is not None:
             lead = lead.later_by(self.onset_offsets.get((voice, line.main_lang), 0.0))
-        model_durations, model_rests, model_lead_in = place_onsets(
-            phoneme_durations, vowel, rests, lead_in, lead, phonemes=[(s.lang, s.phonemes) for s in line.syllables])
+        model_durations, model_rests, model_lead_in = place_onsets(phoneme_durations, vowel, rests, lead_in, lead)
         extra_end = max(0.0, END_ROOM - tail - model_rests[-1])  # synthesised, then cut (END_ROOM)
         model_rests = [*model_rests[:-1], model_rests[-1] + extra_end]
         token_dur = token_targets(ids, where, model_durations, model_rests, model_lead_in, tail, natural,

@@ -157,15 +157,12 @@ class OnsetLead:
     lead), in seconds, positive = heard late. After a sound it is a line in the duration d (s) of the
     phoneme just before the vowel, stray = intercept + slope * d: short consonants are heard late (the
     vowel's formants need the transition a longer consonant would have hidden). After silence (a line's
-    first syllable, or after a rest) a vowel-initial syllable has a constant stray. ``by_phoneme`` adds
-    a stray of its own to the line for a vowel after that phoneme (keyed ``"LANG:SYMBOL"``): an /ɹ/ or
-    a glide is heard longer than its duration says. Measured per engine with the forced aligner of
-    finished audio on held-out corpus lines (``benchmarks/onset_lead.py``)."""
+    first syllable, or after a rest) a vowel-initial syllable has a constant stray. Measured per engine
+    with the forced aligner of finished audio on held-out corpus lines (``benchmarks/onset_lead.py``)."""
 
     after_consonant: tuple[float, float]  # (intercept, slope): the vowel follows its own syllable's onset
     after_syllable: tuple[float, float]  # vowel-initial syllable: the phoneme before is the last one sung
     after_silence: float = 0.0  # vowel-initial syllable after the lead-in or a rest
-    by_phoneme: tuple[tuple[str, float], ...] = ()  # ("LANG:SYMBOL", extra stray s) for the phoneme before
 
     def later_by(self, offset: float) -> "OnsetLead":
         """The same lead for a voice whose vowels are heard ``offset`` s later than this one's, in every
@@ -173,16 +170,12 @@ class OnsetLead:
         if offset == 0.0:
             return self
         (ca, cb), (sa, sb) = self.after_consonant, self.after_syllable
-        return OnsetLead((ca + offset, cb), (sa + offset, sb), self.after_silence + offset, self.by_phoneme)
-
-    def extra(self, lang: str, phoneme: str) -> float:
-        """The stray (s) a vowel after ``phoneme`` has beyond its class's line."""
-        return dict(self.by_phoneme).get(f"{lang}:{phoneme}", 0.0)
+        return OnsetLead((ca + offset, cb), (sa + offset, sb), self.after_silence + offset)
 
 
 def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int], rests: list[float],
-                 lead_in: float, lead: OnsetLead | None, floor: float = 0.015,
-                 phonemes: list[tuple[str, list[str]]] | None = None) -> tuple[list[list[float]], list[float], float]:
+                 lead_in: float, lead: OnsetLead | None,
+                 floor: float = 0.015) -> tuple[list[list[float]], list[float], float]:
     """Planned phoneme durations, rests and lead-in -> the ones to give the model so each vowel is
     *heard* where planned: the boundary before the vowel moves earlier by s and whatever sounds (or is
     silent) before it gives s to the vowel. After a phoneme the stray depends on that phoneme's
@@ -190,8 +183,7 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
     nothing drops below ``floor`` and the phoneme before keeps 3/4 of its length. What a consonant too
     short to give it still strays, its syllable's onset gives instead: the onset moves earlier whole,
     out of what sounds (or is silent) before the syllable, which keeps 3/4 of its length (a rest or the
-    lead-in: ``floor``). Every other boundary stays where planned. ``phonemes``: each syllable's
-    language and symbols, for the lead's per-phoneme strays (without them, the class lines alone)."""
+    lead-in: ``floor``). Every other boundary stays where planned."""
     out, rests_out = [list(d) for d in phoneme_durations], list(rests)
     if lead is None:
         return out, rests_out, lead_in
@@ -206,8 +198,6 @@ def place_onsets(phoneme_durations: list[list[float]], vowel_indices: list[int],
             out[i][v] += shift
             continue
         prev, k, (a, b) = (i, v - 1, lead.after_consonant) if v else (i - 1, len(out[i - 1]) - 1, lead.after_syllable)
-        if phonemes is not None:
-            a += lead.extra(phonemes[prev][0], phonemes[prev][1][k])
         d = out[prev][k]
         keep = max(floor, KEEP_CONSONANT * d)  # a consonant cut by more than a quarter loses its identity
         shift = float(np.clip((a + b * d) / (1 + b), min(0.0, floor - out[i][v]), max(0.0, d - keep)))
