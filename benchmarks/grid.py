@@ -11,10 +11,11 @@ strength of the 100-1000 Hz band (global), the steepest 250-1500 Hz energy rise 
 is also rendered by our FastSpeech engine.
 Baselines in the same run: naive even spreading of syllables vs the optimal (DP) plan.
 
-    .venv/bin/python benchmarks/grid.py [--base REV]
+    .venv/bin/python benchmarks/grid.py [--base REV] [--verses N]
 
 ``--base``: the Kokoro cases also rendered by another revision (a git worktree, in a subprocess) and
-judged by this tree's judge in the same run.
+judged by this tree's judge in the same run. ``--verses N``: N more verses per Kokoro case, judged
+pooled with the first (a median over ~50 syllables moves by +-5 ms with the words alone).
 """
 
 import json
@@ -226,20 +227,48 @@ UPLOADS = (("lofi_72_swing_pickup", "lo-fi", 72, 0.42, 0.6), ("boombap_92_swing"
            ("gfunk_165", "g-funk", 165, 0.0, None))
 
 
-def render_cases(r: Renderer, tmp: Path) -> dict[str, Path]:
-    """The verse rendered by ``r`` on the generated beat and on each upload: case name -> render folder."""
-    folders = {"generated_boom_bap_92": tmp / "generated"}
-    r.render(RenderRequest(lyrics=VERSE, bpm=92, beat="boom-bap"), folders["generated_boom_bap_92"])
-    for name, style, bpm, pickup, swing in UPLOADS:
-        wav = tmp / f"{name}.wav"
-        if not wav.exists():
-            make_instrumental(wav, style, bpm, pickup, swing)
-        folders[name] = tmp / name
-        r.render(RenderRequest(lyrics=VERSE, instrumental=str(wav)), folders[name])
+def extra_verses(n: int) -> list[str]:
+    """``n`` more verses shaped like VERSE (three English lines, one Mandarin), from lyrics no timing
+    constant was fitted on (benchmarks/data/production/fresh2_*.txt): with ~50 syllables a case's
+    median moves by +-5 ms with the words alone (session 33), so one verse cannot place it in +-3 ms."""
+    data = Path(__file__).parent / "data" / "production"
+    en, zh = ([t for t in (data / f"fresh2_{lang}.txt").read_text(encoding="utf-8").splitlines()
+               if t.strip() and not t.startswith("[")] for lang in ("en", "zh"))
+    if n > min(len(en) // 3, len(zh)):
+        raise SystemExit(f"--verses: at most {min(len(en) // 3, len(zh))} extra verses")
+    return ["\n".join(en[3 * k: 3 * k + 3] + [zh[k]]) for k in range(n)]
+
+
+def render_cases(r: Renderer, tmp: Path, verses: list[str] = ()) -> dict[str, Path]:
+    """VERSE, then each of ``verses``, rendered by ``r`` on the generated beat and on each upload: case
+    name (``CASE/vK`` for the K-th extra verse) -> render folder."""
+    folders = {}
+    for k, lyrics in enumerate([VERSE, *verses]):
+        tag = f"/v{k}" if k else ""
+        folders["generated_boom_bap_92" + tag] = tmp / f"generated{tag.replace('/', '_')}"
+        r.render(RenderRequest(lyrics=lyrics, bpm=92, beat="boom-bap"), folders["generated_boom_bap_92" + tag])
+        for name, style, bpm, pickup, swing in UPLOADS:
+            wav = tmp / f"{name}.wav"
+            if not wav.exists():
+                make_instrumental(wav, style, bpm, pickup, swing)
+            folders[name + tag] = tmp / f"{name}{tag.replace('/', '_')}"
+            r.render(RenderRequest(lyrics=lyrics, instrumental=str(wav)), folders[name + tag])
     return folders
 
 
-def base_cases(rev: str, tmp: Path) -> dict[str, Path]:
+def all_verses(folders: dict[str, Path], aligner: ForcedAligner, verses: list[str]) -> dict:
+    """Per case: the judge's errors over VERSE and every extra verse, pooled."""
+    out = {}
+    for case in [f for f in folders if "/" not in f]:
+        fa = np.concatenate([forced_alignment_errors(folders[case], aligner)] +
+                            [forced_alignment_errors(folders[f"{case}/v{k + 1}"], aligner, lyrics)
+                             for k, lyrics in enumerate(verses)])
+        out[case] = {"verses": 1 + len(verses), "syllables": int(len(fa)), "median_ms": round(float(np.median(fa)), 1),
+                     "median_ci95_ms": median_interval(fa), "within_20ms": round(float(np.mean(np.abs(fa) <= 20)), 3)}
+    return out
+
+
+def base_cases(rev: str, tmp: Path, verses: int) -> dict[str, Path]:
     """The same cases rendered by revision ``rev`` (its own source, this script), judged here."""
     import os
     import subprocess
@@ -249,7 +278,8 @@ def base_cases(rev: str, tmp: Path) -> dict[str, Path]:
 
     out = tmp / "base_renders"
     with worktree(rev, tmp / "base_src") as src:
-        res = subprocess.run([sys.executable, __file__, "--render-into", str(out)], capture_output=True, text=True,
+        res = subprocess.run([sys.executable, __file__, "--render-into", str(out), "--verses", str(verses)],
+                             capture_output=True, text=True,
                              env={**os.environ, "PYTHONPATH": str(src / "src")}, cwd=ROOT)
     if res.returncode:
         raise SystemExit(f"the base render failed: {res.stderr[-2000:]}")
@@ -262,9 +292,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default=None, help="also render the Kokoro cases at this revision; judged the same way")
     ap.add_argument("--render-into", default=None, help=argparse.SUPPRESS)  # the base's renders (see base_cases)
+    ap.add_argument("--verses", type=int, default=0,
+                    help="extra verses rendered per Kokoro case, pooled with VERSE in 'grid_accuracy_all_verses'")
     a = ap.parse_args()
+    verses = extra_verses(a.verses)
     if a.render_into:
-        folders = render_cases(Renderer("kokoro", threads=2), Path(a.render_into))
+        folders = render_cases(Renderer("kokoro", threads=2), Path(a.render_into), verses)
         print(json.dumps({k: str(v) for k, v in folders.items()}))
         return
     r = Renderer("kokoro", threads=2)
@@ -274,7 +307,7 @@ def main():
            "grid_accuracy": {}, "beat_tracking": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        folders = render_cases(r, tmp)
+        folders = render_cases(r, tmp, verses)
         out["grid_accuracy"]["generated_boom_bap_92"] = grid_errors(folders["generated_boom_bap_92"], aligner)
         # our FastSpeech engine: durations exact by construction, so this isolates detector spread
         fast = Renderer("fast", threads=2)
@@ -297,10 +330,15 @@ def main():
                 "AMLt (half/double allowed)": round(float(cont[3]), 3),
                 "first_downbeat_error_ms": round(float(abs(g.downbeats[0] - ref_beats[0]) % (240 / bpm)) * 1000, 1)}
             out["grid_accuracy"][name] = grid_errors(folders[name], aligner)
+        if verses:
+            out["grid_accuracy_all_verses"] = all_verses(folders, aligner, verses)
         if a.base:
             out["base_rev"] = a.base
-            out["grid_accuracy_base"] = {name: grid_errors(folder, aligner)
-                                         for name, folder in base_cases(a.base, tmp).items()}
+            base = base_cases(a.base, tmp, a.verses)
+            out["grid_accuracy_base"] = {name: grid_errors(folder, aligner) for name, folder in base.items()
+                                         if "/" not in name}
+            if verses:
+                out["grid_accuracy_all_verses_base"] = all_verses(base, aligner, verses)
     out["stretch"] = stretch_stats(r)
     print(json.dumps(out, indent=1))
 
