@@ -34,11 +34,11 @@ from .acoustic.base import SungLine
 from .align.types import Alignment, AlignmentHealth, SyllableSpan
 
 TAKES_DIR = ".airap-takes"
-TAKES_FORMAT = 12  # raised whenever the same inputs would now be sung differently (2: accents against the line; 3: the timbre
+TAKES_FORMAT = 13  # raised whenever the same inputs would now be sung differently (2: accents against the line; 3: the timbre
 # shift's shorter STFT; 4: Kokoro given room after a line's last syllable; 5: a 20-ms glide between sung notes;
 # 6: a sung line's last vowel held; 7: Kokoro's vowel onsets refitted on rapped renders; 8: onset offsets per character;
 # 9: Kokoro's lead after silence 40 -> 5 ms; 10: a stray per phoneme, tried; 11: 9's singing again;
-# 12: Kokoro's whole lead moved by the cast's median stray)
+# 12: Kokoro's whole lead moved by the cast's median, tried; 13: 9's singing again)
 DURATION_DIGITS = 6  # durations in the digest rounded to 1 µs (see the module docstring)
 
 

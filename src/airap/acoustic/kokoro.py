@@ -67,14 +67,7 @@ KOKORO_UNVOICED_HZ = 40.0  # the predicted curve sits at 5-9 Hz in silence and v
 # value tried nearest 0. On 9 other characters and other lines (seed 9): -13.5 -> +1.8 ms, within
 # 20 ms 41 -> 62 % of 189 syllables. Words, same run: English level; Mandarin CER 14.5 -> 15.4 % over
 # six characters, four worse (BENCHMARKS.md, issue 12).
-# Session 33: with the catalogue's offsets, the cast's vowels still sat late: each reliable
-# character-language's median stray, then their median, +4.9 ms on the lines of seed 5 (27 of them;
-# onset_lead.py --per-character all --after-silence 0.005 --line-seed 5; +2.7 ms over 12 on seed 13's
-# lines). The offsets are relative to rose, and rose's lead was fitted by least squares, which centres
-# the mean of a right-skewed stray, not its median. So the whole lead moves by the cast's median.
-CAST_MEDIAN_STRAY = 0.0049
-ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055),
-                       after_silence=0.005).later_by(CAST_MEDIAN_STRAY)
+ONSET_LEAD = OnsetLead(after_consonant=(0.0176, -0.206), after_syllable=(0.0079, 0.055), after_silence=0.005)
 # Kokoro fades the last ~0.5 s before an utterance's end whatever is in it: its natural reads end in
 # a lengthened syllable and ~0.3 s of silence. With the rap path's 0.15-s tail, a line that ends just
 # before the next downbeat lost its last syllable (xi, 长大 on a 0.25-s final vowel: 大 at -94 dB with
