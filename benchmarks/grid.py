@@ -20,6 +20,7 @@ pooled with the first (a median over ~50 syllables moves by +-5 ms with the word
 
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import librosa
@@ -239,13 +240,13 @@ def extra_verses(n: int) -> list[str]:
     return ["\n".join(en[3 * k: 3 * k + 3] + [zh[k]]) for k in range(n)]
 
 
-def render_cases(r: Renderer, tmp: Path, verses: list[str] = ()) -> dict[str, Path]:
+def render_cases(r: Renderer, tmp: Path, verses: Sequence[str] = ()) -> dict[str, Path]:
     """VERSE, then each of ``verses``, rendered by ``r`` on the generated beat and on each upload: case
     name (``CASE/vK`` for the K-th extra verse) -> render folder."""
     folders = {}
     for k, lyrics in enumerate([VERSE, *verses]):
         tag = f"/v{k}" if k else ""
-        folders["generated_boom_bap_92" + tag] = tmp / f"generated{tag.replace('/', '_')}"
+        folders["generated_boom_bap_92" + tag] = tmp / f"generated{tag.replace('/', '_')}"  # /v1 -> _v1
         r.render(RenderRequest(lyrics=lyrics, bpm=92, beat="boom-bap"), folders["generated_boom_bap_92" + tag])
         for name, style, bpm, pickup, swing in UPLOADS:
             wav = tmp / f"{name}.wav"
@@ -256,7 +257,7 @@ def render_cases(r: Renderer, tmp: Path, verses: list[str] = ()) -> dict[str, Pa
     return folders
 
 
-def all_verses(folders: dict[str, Path], aligner: ForcedAligner, verses: list[str]) -> dict:
+def all_verses(folders: dict[str, Path], aligner: ForcedAligner, verses: Sequence[str]) -> dict:
     """Per case: the judge's errors over VERSE and every extra verse, pooled."""
     out = {}
     for case in [f for f in folders if "/" not in f]:
