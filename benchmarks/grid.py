@@ -244,16 +244,19 @@ def render_cases(r: Renderer, tmp: Path, verses: Sequence[str] = ()) -> dict[str
     """VERSE, then each of ``verses``, rendered by ``r`` on the generated beat and on each upload: case
     name (``CASE/vK`` for the K-th extra verse) -> render folder."""
     folders = {}
+
+    def render(case: str, folder: str, k: int, request: RenderRequest):
+        key, path = (f"{case}/v{k}", tmp / f"{folder}_v{k}") if k else (case, tmp / folder)
+        folders[key] = path
+        r.render(request, path)
+
     for k, lyrics in enumerate([VERSE, *verses]):
-        tag = f"/v{k}" if k else ""
-        folders["generated_boom_bap_92" + tag] = tmp / f"generated{tag.replace('/', '_')}"  # /v1 -> _v1
-        r.render(RenderRequest(lyrics=lyrics, bpm=92, beat="boom-bap"), folders["generated_boom_bap_92" + tag])
+        render("generated_boom_bap_92", "generated", k, RenderRequest(lyrics=lyrics, bpm=92, beat="boom-bap"))
         for name, style, bpm, pickup, swing in UPLOADS:
             wav = tmp / f"{name}.wav"
             if not wav.exists():
                 make_instrumental(wav, style, bpm, pickup, swing)
-            folders[name + tag] = tmp / f"{name}{tag.replace('/', '_')}"
-            r.render(RenderRequest(lyrics=lyrics, instrumental=str(wav)), folders[name + tag])
+            render(name, name, k, RenderRequest(lyrics=lyrics, instrumental=str(wav)))
     return folders
 
 

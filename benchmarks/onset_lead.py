@@ -180,6 +180,13 @@ def _after_silence_job(job: tuple[str, str, int, tuple[float, ...], tuple[float,
     return out
 
 
+def pooled(strays_ms: list[float]) -> dict:
+    """A pool's count, median and share within 20 ms."""
+    e = np.array(strays_ms)
+    return {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
+            "within_20ms": round(float(np.mean(np.abs(e) <= 20)), 3)}
+
+
 def reliable_centres(rows: list[dict], key: str) -> dict[tuple[str, str], float]:
     """Per character-language the judge reads reliably (``catalog.ONSET_JUDGE_RELIABLE``): the median
     stray of its vowels that follow a sound, under variant ``key`` (the offset every vowel of that
@@ -206,9 +213,8 @@ def centred_table(rows: list[dict], centre_key: str) -> dict:
                 if x["kind"] != "after_silence":
                     for pool in ("all", x["lang"], f"{x['lang']}:{x['before']}"):
                         out.setdefault(key, {}).setdefault(pool, []).append(x["stray_ms"] - centre)
-    return {key: {pool: {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
-                         "within_20ms": round(float(np.mean(np.abs(np.array(e)) <= 20)), 3)}
-                  for pool, e in pools.items() if len(e) >= MIN_VOWELS_SHOWN} for key, pools in out.items()}
+    return {key: {pool: pooled(e) for pool, e in pools.items() if len(e) >= MIN_VOWELS_SHOWN}
+            for key, pools in out.items()}
 
 
 def after_silence_table(rows: list[dict], shipped: float) -> dict:
@@ -222,9 +228,7 @@ def after_silence_table(rows: list[dict], shipped: float) -> dict:
             for pool in ("all", r["lang"]):
                 out.setdefault(key, {}).setdefault(pool, []).extend(
                     x["stray_ms"] - centre for x in xs if x["kind"] == "after_silence")
-    return {key: {pool: {"syllables": len(e), "median_ms": round(float(np.median(e)), 1),
-                         "within_20ms": round(float(np.mean(np.abs(np.array(e)) <= 20)), 3)} for pool, e in pools.items() if e}
-            for key, pools in out.items()}
+    return {key: {pool: pooled(e) for pool, e in pools.items() if e} for key, pools in out.items()}
 
 
 REFERENCE = ("rose", "en")  # the character and language Kokoro's OnsetLead was fitted on and grid.py checks
