@@ -30,6 +30,11 @@ from scipy import signal
 
 SR = 44100
 HELD_OUT = (1, 3)  # positions (index mod 5) inside each source that form the held-out split
+# Seeds from TRAINING_SEEDS on make training material for the beat activation network
+# (``python -m airap.training.beat_net``): their kits, fills and generated patterns are drawn from
+# the seed too, where a fresh set below it reuses one kit per position (so old fresh sets stay as built).
+TRAINING_SEEDS = 1000
+_sound_seed = 0
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,7 @@ def generator_files(out: Path, fresh: np.random.Generator | None = None) -> list
             wander = 0.015 if index % 7 == 4 else 0.0
             beats = beat_times(bpm, bars * 4, 0.0, wander=wander, seed=index)
             grid = BeatGrid(tuple(beats), 0, 4, style.swing)
-            audio = generate_beat(style, grid, seed=index + (1000 if fresh is not None else 0)).audio
+            audio = generate_beat(style, grid, seed=index + (1000 if fresh is not None else 0) + _sound_seed).audio
             cut = (index % 3) * (beats[1] - beats[0]) if index % 3 else 0.0  # start 1-2 beats into bar 0
             audio = audio[int(round(cut * SR)):]
             name = f"{'f' if fresh is not None else ''}gen_{style.name}_{int(bpm)}_{'fluid' if f_i == 0 else 'timgm'}"
@@ -278,7 +283,7 @@ def drum_machine_files(out: Path, fresh: np.random.Generator | None = None) -> l
     ]
     truths = []
     for index, (pattern, kit, bpm, swing, intro, pickup, brk) in enumerate(cases):
-        rng = np.random.default_rng(100 + index + (1000 if fresh is not None else 0))
+        rng = np.random.default_rng(100 + index + (1000 if fresh is not None else 0) + _sound_seed)
         bars = 24
         beats = beat_times(bpm, bars * 4, 0.3)
         y = drum_machine(beats, pattern, swing, _kit(kit, rng), rng, intro_bars=intro, break_bar=brk)
@@ -302,7 +307,7 @@ def click_files(out: Path, fresh: np.random.Generator | None = None) -> list[Tru
              (180, False, False), (100, False, False), (135, True, False)]  # bpm, quiet 8ths, woodblock
     truths = []
     for index, (bpm, eighths, wood) in enumerate(cases):
-        rng = np.random.default_rng(200 + index + (1000 if fresh is not None else 0))
+        rng = np.random.default_rng(200 + index + (1000 if fresh is not None else 0) + _sound_seed)
         beats = beat_times(bpm, 4 * 20, 0.5)
         y = np.zeros(int((beats[-1] + 1) * SR))
         for k, t in enumerate(beats[:-1]):
@@ -325,7 +330,7 @@ def tempo_varying_files(out: Path, fresh: np.random.Generator | None = None) -> 
     ]
     truths = []
     for index, (pattern, kit, bpm, swing, wander, rit) in enumerate(cases):
-        seed = 300 + index + (1000 if fresh is not None else 0)
+        seed = 300 + index + (1000 if fresh is not None else 0) + _sound_seed
         rng = np.random.default_rng(seed)
         beats = beat_times(bpm, 4 * 24, 0.4, wander=wander, rit=rit, seed=seed)
         y = drum_machine(beats, pattern, swing, _kit(kit, rng), rng)
@@ -343,7 +348,9 @@ def build(out: Path, fresh_seed: int | None = None) -> list[Truth]:
     """The set (splits ``dev`` and ``heldout``), or with ``fresh_seed`` a fresh set drawn at random
     from the same four sources (split ``fresh``): a second held-out set, made after the first one
     had been looked at, for any change made after that."""
+    global _sound_seed
     out.mkdir(parents=True, exist_ok=True)
+    _sound_seed = 7919 * fresh_seed if fresh_seed is not None and fresh_seed >= TRAINING_SEEDS else 0
     rng = None if fresh_seed is None else np.random.default_rng(fresh_seed)
     truths = (generator_files(out, rng) + drum_machine_files(out, rng) + click_files(out, rng)
               + tempo_varying_files(out, rng))

@@ -343,3 +343,56 @@ def test_spot_check_passes_music(tmp_path):
     t = np.arange(44100 * 8) / 44100
     sf.write(tmp_path / "ok.wav", (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100)
     assert spot_check_instrumental(str(tmp_path / "ok.wav"), LIMITS.upload).channels == 1
+
+
+def test_the_beat_net_runs_the_same_in_numpy_as_in_torch(tmp_path):
+    """The upload path runs the net in numpy; training runs it in torch. Same weights, same logits."""
+    torch = pytest.importorskip("torch")
+    from airap.beat.activation import BeatNetConfig, forward, load_net
+    from airap.training.beat_net import build_net, export_weights
+
+    config = BeatNetConfig(channels=8, dilations=(1, 2, 4))
+    net = build_net(config).eval()
+    export_weights(net, config, tmp_path / "net.npz")
+    params, loaded = load_net(tmp_path / "net.npz")
+    assert loaded == config
+    feats = np.random.default_rng(0).random((300, 80)).astype(np.float32)
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
+    with torch.no_grad():
+        expected = net(torch.from_numpy(feats.T[None]))[0].numpy()
+    assert np.allclose(forward(params, loaded, feats), expected, atol=1e-4)
+
+
+def test_the_shipped_beat_net_fires_on_the_beats_and_on_the_ones():
+    """On an arranged beat of a seed it never trained on, the beat curve peaks on the beats and not
+    between them, and the downbeat curve peaks on the bars' first beats only."""
+    from airap.beat.activation import beat_activation
+
+    def peaks(curve: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
+        frames = np.round(times * fps).astype(int)
+        return np.array([curve[max(0, f - 2): f + 3].max() for f in frames if f < len(curve) - 2])
+
+    beat = generated("trap", 140, 12, 5)
+    act = beat_activation(beat.audio.mean(axis=1), 44100)
+    beats = np.array(beat.grid.beats)
+    assert np.median(peaks(act.beat, beats, act.fps)) > 0.5 > np.median(peaks(act.beat, beats[:-1] + 30 / 140, act.fps))
+    down = peaks(act.downbeat, beats, act.fps)
+    assert np.median(down[0::4]) > 0.5 > np.median(np.concatenate([down[1::4], down[2::4], down[3::4]]))
+
+
+def test_the_tracker_falls_back_to_the_onset_curve_where_the_net_is_sure_of_no_bar(monkeypatch):
+    """The net's trust is its downbeat curve's mean peak at its best beat phase: 1 where it fires on
+    every bar's first beat, 0 where it fires on none. Under NET_TRUST the onset curve reads the grid,
+    and still reads a plain loop right."""
+    import airap.beat.track as track
+
+    beats = np.arange(0, 3200, 40)
+    curve = np.zeros(3300, np.float32)
+    curve[beats[1::4]] = 1.0
+    assert track.net_trust(curve, beats) == pytest.approx(1.0)
+    assert track.net_trust(np.zeros(3300, np.float32), beats) == 0.0
+    monkeypatch.setattr(track, "NET_TRUST", 1.1)  # nothing is trusted: the onset-curve path alone
+    y, true = drum_loop(96, 0.5, 12, 0.25)
+    grid = track_beat(y, 44100)
+    assert abs(grid.bpm - 96) < 0.5
+    assert np.median(np.min(np.abs(np.array(grid.beats)[:, None] - true[None]), axis=1)[:40]) < 0.01
