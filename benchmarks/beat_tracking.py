@@ -58,15 +58,18 @@ print(json.dumps(out))
 
 
 BASE_CHILD = r"""
-import json, sys, warnings
+import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 from airap.beat import load_instrumental, track_beat
 from airap.catalog import LIMITS
 out = {}
+track_beat(*load_instrumental(sys.argv[1], 44100, LIMITS.upload))  # first call: librosa's JIT warm-up
 for path in sys.argv[1:]:
-    grid = track_beat(*load_instrumental(path, 44100, LIMITS.upload))
+    y, sr = load_instrumental(path, 44100, LIMITS.upload)
+    t = time.perf_counter()
+    grid = track_beat(y, sr)
     out[path] = {"beats": list(grid.beats), "downbeats": list(grid.downbeats), "swing": grid.swing,
-                 "first_downbeat": grid.first_downbeat}
+                 "first_downbeat": grid.first_downbeat, "seconds": time.perf_counter() - t}
 print(json.dumps(out))
 """
 
@@ -143,7 +146,7 @@ def summary(rows: list[dict], trackers: list[str]) -> dict:
             out[name]["slots_within_15ms_constant"] = round(float(np.mean([r["slots_within_15ms"] for r in const])), 4) if const else None
             out[name]["slots_within_15ms_varying"] = round(float(np.mean(var)), 4) if var else None
             out[name]["files_99%_slots_constant"] = f"{sum(r['slots_within_15ms'] >= 0.99 for r in const)}/{len(const)}"
-        if name == "airap":
+        if name in ("airap", "airap_base"):
             out[name]["seconds_per_minute"] = round(float(np.mean([r["seconds_per_minute"] for r in rs])), 3)
     return out
 
@@ -189,7 +192,8 @@ def main() -> None:
                 b = base[path]
                 bgrid = BeatGrid(tuple(b["beats"]), b["first_downbeat"], 4, b["swing"])
                 row["airap_base"] = {**scores(truth, np.array(b["beats"]), np.array(b["downbeats"]), end),
-                                     "slots_within_15ms": round(slot_share(truth, bgrid), 4)}
+                                     "slots_within_15ms": round(slot_share(truth, bgrid), 4),
+                                     "seconds_per_minute": round(b["seconds"] / (end / 60), 3)}
             _, frames = librosa.beat.beat_track(y=y.mean(axis=1), sr=sr, units="frames")
             row["librosa"] = scores(truth, librosa.frames_to_time(frames, sr=sr), None, end)
             if neural is not None:
