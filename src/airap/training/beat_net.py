@@ -130,7 +130,7 @@ def train(cache: Path, out: Path, minutes: float, export: Path | None, lr: float
     import torch
 
     torch.set_num_threads(1)
-    items = load_cache(cache)
+    items, folders = load_cache(cache), len(list(cache.glob("*.npz")))
     config = BeatNetConfig()
     net = build_net(config)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -158,8 +158,8 @@ def train(cache: Path, out: Path, minutes: float, export: Path | None, lr: float
         loss.backward()
         opt.step()
         step += 1
-        if step % 500 == 0:  # a cache still being built: its new folders join the draw
-            items = load_cache(cache)
+        if step % 500 == 0 and len(list(cache.glob("*.npz"))) != folders:  # a cache still being built
+            items, folders = load_cache(cache), len(list(cache.glob("*.npz")))
         if step % 50 == 0:
             log(f"step {step} loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s")
         if step % 200 == 0:
