@@ -52,7 +52,6 @@ def measure(voice: str, lines: list[str]) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from airap.acoustic.tokens import phoneme_seconds
     from airap.evaluate import score_lines
     from airap.render import LINE_LEAD_IN, LINE_TAIL, Renderer, RenderRequest
     from airap.text import analyze_line
@@ -70,8 +69,7 @@ def measure(voice: str, lines: list[str]) -> dict:
         line, _ = analyze_line(text, "zh")
         durations = [list(s.phoneme_durations) for s in line_plan.syllables]
         rests = [s.rest_after for s in line_plan.syllables]
-        ids, where = engine._tokens(line)
-        natural = phoneme_seconds(ids, where, engine._predict(ids, voice, line), engine._vocab[" "])
+        natural = [list(s.phoneme_durations) for s in engine.natural_timing(line, voice).syllables]
         no_rests = [0.0] * len(natural)
         k = (sum(map(sum, durations)) + sum(rests[:-1])) / max(sum(map(sum, natural)), 1e-6)
         pace.append(k)
