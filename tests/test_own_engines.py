@@ -43,6 +43,14 @@ def test_manifests_match_weights():
         assert manifest["dtype"] == "float16" and manifest["steps"] > 0
 
 
+def test_the_catalogue_lists_the_voices_each_shipped_model_knows():
+    from airap import catalog
+    from airap.acoustic.tacotron.checkpoint import TacotronModel
+
+    for engine, kind in (("fast", "fastspeech"), ("tacotron", "tacotron")):
+        assert catalog.engine_voices(engine) == tuple(TacotronModel(default_weights(kind), kind=kind).voices), engine
+
+
 def test_a_damaged_checkpoint_is_a_setup_error_that_names_it(tmp_path):
     import shutil
 
