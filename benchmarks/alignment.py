@@ -71,7 +71,7 @@ def main():
             if line is None:
                 continue
             ids, _ = line_tokens(line, vocab)
-            lang = "zh" if re.search("[\u4e00-\u9fff]", text) else "en"
+            lang = line.main_lang
             speaker = speakers[lang][turn[lang] % len(speakers[lang])]
             turn[lang] += 1
             out.append((text, ids, speaker, float(teacher.natural_frames(line, voices[speaker]).sum())))
@@ -81,13 +81,14 @@ def main():
     for weights in [None, *a.candidate]:
         label = "shipped" if weights is None else weights
         path = default_weights("tacotron") if weights is None else Path(weights)
-        voices = TacotronModel(path).voices
+        nets = {mask_label: TacotronModel(path, mask_ahead=window) for mask_label, _, window in MASKS}
+        voices = nets["mask_0_+1"].voices
         t0 = time.time()
         sets = {name: prepare(lines, voices) for name, lines in analysed.items()}
         model_report = {"weights": str(path), "voices": list(voices), "prepare_seconds": round(time.time() - t0, 1),
                         "results": {}}
         for mask_label, mask, window in MASKS:
-            net = TacotronModel(path, mask_ahead=window)
+            net = nets[mask_label]
             for set_name, items in sets.items():
                 torch.manual_seed(0)
                 t = time.time()

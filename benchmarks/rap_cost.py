@@ -93,10 +93,6 @@ def measure(voice: str, lines: list[str]) -> dict:
     return out
 
 
-def _measure_args(args: tuple) -> dict:
-    return measure(*args)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--voices", default="muse,river,xi,jian")
@@ -106,7 +102,7 @@ def main() -> None:
     lines = dev_lines()
     voices = args.voices.split(",")
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        rows = pool.map(_measure_args, [(v, lines) for v in voices])
+        rows = pool.starmap(measure, [(v, lines) for v in voices])
     for r in rows:
         r["cost"] = {"chain": round(r["render"] - r["plan"], 4), "on_grid_rhythm": round(r["plan"] - r["uniform"], 4),
                      "pace": round(r["uniform"] - r["natural"], 4), "sing_path": round(r["natural"] - r["read"], 4)}
