@@ -8,6 +8,9 @@ Mandarin). Prints JSON.
 
     .venv/bin/python benchmarks/student.py --student RUN_EXPORT/fastspeech.pt [--n 200] [--rapped] [--heldout corpus/heldout.txt]
 
+Weights that carry their envelope spread (``acoustic/tacotron/spread.py``) are also measured without
+it, in the same run (``student_flat``, ``*_flat``).
+
 ``--rapped`` also raps the lines through the whole render path (songs of 8 lines, 92 BPM), with
 Kokoro and with each student, the issue's "rapped intelligibility" comparison.
 
@@ -63,14 +66,14 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
     from voices import _dnsmos, _embed
 
     vocoders = vocoders or {"student": fast_synthesize}
-    systems = ("teacher", *vocoders)
-
     net = TacotronModel(weights, kind="fastspeech")
+    flat = net.spread is not None  # weights with the envelope's spread restored: also measured without it
+    systems = ("teacher", *vocoders, *(["student_flat"] if flat else []))
     vocab = load_vocab()
     speaks = {lang: [v for v in net.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
     scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in systems}
     audio = {s: [] for s in systems}
-    sims, examples = {s: [] for s in vocoders}, []
+    sims, examples = {s: [] for s in systems[1:]}, []
     for i, (lang, text) in enumerate(picked):
         line, _ = analyze_line(text, lang)
         if line is None:
@@ -80,6 +83,8 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
         read = teacher.teacher_read(line, voice)
         feats, _ = net.infer_durations(ids, net.speaker(voice))
         pair = {"teacher": read.audio, **{name: vocode(feats) for name, vocode in vocoders.items()}}
+        if flat:
+            pair["student_flat"] = fast_synthesize(net.infer_durations(ids, net.speaker(voice), restore=False)[0])
         norm = _norm_en if lang == "en" else _norm_zh
         row = {"text": text, "voice": voice}
         for name, y in pair.items():
@@ -89,17 +94,18 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
             audio[name].append(y)
             row[name] = heard.strip()
         heard_teacher = _embed(encoder, pair["teacher"], 24000)
-        for name in vocoders:
+        for name in systems[1:]:
             sims[name].append(float(np.dot(_embed(encoder, pair[name], 24000), heard_teacher)))
         if i % 20 == 0:
             examples.append(row)
-    out = {"weights": str(weights), "voices": len(net.voices), "lines": len(next(iter(sims.values())))}
+    out = {"weights": str(weights), "voices": len(net.voices), "spread_restored": flat,
+           "lines": len(next(iter(sims.values())))}
     for name in systems:
         en, zh = scores[name]["en"], scores[name]["zh"]
         joined = np.concatenate([np.concatenate([y, np.zeros(6000, np.float32)]) for y in audio[name]])
         out[name] = {"wer_en": round(error_rate(en["ref"], en["hyp"]), 4), "cer_zh": round(error_rate(zh["ref"], zh["hyp"]), 4),
                      **{k: v for k, v in _dnsmos(joined, 24000).items() if k in ("sig", "p808")}}
-    for name in vocoders:
+    for name in systems[1:]:
         suffix = "" if name == "student" else "_" + name.removeprefix("student_")
         out["ratio_en" + suffix] = round(out[name]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
         out["ratio_zh" + suffix] = round(out[name]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
@@ -109,16 +115,20 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
     return out
 
 
-def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int = 8) -> dict:
+def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int = 8, restore: bool = True) -> dict:
     """The same lines rapped through the whole render path (92 BPM, boom-bap, the default flow), in
     songs of ``lines_per_song`` lines, each song by one character the student knows, by the teacher
-    engine and by the student: Whisper-base WER / CER of each line's span of the vocal stem."""
+    engine and by the student: Whisper-base WER / CER of each line's span of the vocal stem.
+    ``restore=False``: the student without its envelope spread restored (spread.py)."""
     from airap import catalog
     from airap.acoustic.tacotron.engine import FastSpeechEngine
     from airap.evaluate import score_lines
     from airap.render import Renderer, RenderRequest
 
-    student = Renderer(FastSpeechEngine(weights=weights), threads=2)
+    engine = FastSpeechEngine(weights=weights)
+    if not restore:
+        engine.net.spread = None
+    student = Renderer(engine, threads=2)
     speaks = {lang: [v for v in student.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
     totals = {name: {lang: [0.0, 0] for lang in ("en", "zh")} for name in ("teacher", "student")}
     for lang in ("en", "zh"):
@@ -186,6 +196,9 @@ def main() -> None:
         kokoro.voices = kokoro.voices + tuple(catalog.MODEL_SPEAKERS)
         report["rapped"] = {"shipped": measure_rapped(default_weights("fastspeech"), picked, kokoro),
                             "candidate": measure_rapped(Path(a.student), picked, kokoro)}
+        for name, weights in (("shipped", default_weights("fastspeech")), ("candidate", Path(a.student))):
+            if report[name]["spread_restored"]:
+                report["rapped"][f"{name}_flat"] = measure_rapped(weights, picked, kokoro, restore=False)
         if a.refiner:
             import airap.acoustic.tacotron.engine as own
 

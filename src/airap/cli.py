@@ -98,7 +98,8 @@ def cmd_render(args) -> int:
     result = renderer.render(req, args.out, progress=_progress_bar("render"), reuse=reuse)
     for w in result.track.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    print(f"wrote {args.out}: {result.track.duration:.1f} s, {len(result.track.lines)} lines, "
+    n = len(result.track.lines)
+    print(f"wrote {args.out}: {result.track.duration:.1f} s, {n} line{'s' * (n != 1)}, "
           f"{result.track.bpm:.1f} BPM ({', '.join(p.name for p in result.files)})")
     return 0
 
@@ -112,7 +113,8 @@ def cmd_demo(args) -> int:
         out = Path(args.out) / lang
         res = renderer.render(RenderRequest(lyrics=lyrics, lang=lang, formats=("wav", "mp3"), sing_hooks=True), out,
                               progress=_progress_bar(f"demo {lang}"))
-        print(f"wrote {out}: {res.track.duration:.1f} s, {len(res.track.lines)} lines")
+        n = len(res.track.lines)
+        print(f"wrote {out}: {res.track.duration:.1f} s, {n} line{'s' * (n != 1)}")
     return 0
 
 

@@ -339,9 +339,9 @@ class Renderer:
     @staticmethod
     def _reuse_summary(reuse: Reuse, n_lines: int) -> str:
         if not reuse.lines_sung:
-            return f"reuse: all {n_lines} lines taken from the earlier render; nothing was sung again"
+            return f"reuse: all {n_lines} line{'s' * (n_lines != 1)} taken from the earlier render; nothing was sung again"
         numbers = ", ".join(str(k) for k in reuse.lines_sung[:12]) + (" …" if len(reuse.lines_sung) > 12 else "")
-        return (f"reuse: {n_lines - len(reuse.lines_sung)} of {n_lines} lines taken from the earlier render; "
+        return (f"reuse: {n_lines - len(reuse.lines_sung)} of {n_lines} line{'s' * (n_lines != 1)} taken from the earlier render; "
                 f"sung again (changed): line{'s' * (len(reuse.lines_sung) != 1)} {numbers}")
 
     def _melodies(self, song, plan: FlowPlan, settings: RenderSettings, upload: np.ndarray | None):

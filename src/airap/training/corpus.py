@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalog import VOICES
+from ..catalog import VOICES, entry
 from ..corpus import SHARD, Utterance, write_shard
 from ..errors import SetupError
 
@@ -52,7 +52,7 @@ class CorpusRecipe:
 
 def speakers_of(recipe: CorpusRecipe, lang: str) -> list[int]:
     """Speaker ids of the characters that speak ``lang``."""
-    return [k for k, name in enumerate(recipe.voices) if lang in VOICES[name].languages]
+    return [k for k, name in enumerate(recipe.voices) if lang in entry(name).languages]
 
 
 def english_lines() -> list[str]:

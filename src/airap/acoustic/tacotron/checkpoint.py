@@ -11,6 +11,7 @@ import numpy as np
 from ...catalog import OWN_MODEL_SPEAKERS
 from ...errors import NotFoundError, SetupError
 from ...weights import RESTORE, check_weights
+from .spread import restore_spread
 
 
 def default_weights(kind: str = "tacotron") -> Path:
@@ -51,6 +52,8 @@ class TacotronModel:
         self.mean = np.asarray(state["mean"], np.float32)
         self.std = np.asarray(state["std"], np.float32)
         self.voices: list[str] = list(state.get("voices") or OWN_MODEL_SPEAKERS)
+        # the teacher's envelope spread over the model's, per coefficient (spread.py), measured at export
+        self.spread: np.ndarray | None = np.asarray(state["spread"], np.float32) if state.get("spread") is not None else None
         self.torch = torch
 
     def speaker(self, voice: str) -> int:
@@ -65,9 +68,14 @@ class TacotronModel:
         feats, attn, stopped = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), use_mask)
         return feats.numpy() * self.std + self.mean, attn.numpy(), bool(stopped)
 
-    def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None):
-        """Non-autoregressive model: -> (features [frames, dim], feature frames per token)."""
+    def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None,
+                        restore: bool = True):
+        """Non-autoregressive model: -> (features [frames, dim], feature frames per token). ``restore``:
+        the envelope's spread restored when the weights carry its ratio (spread.py)."""
         torch = self.torch
         fpt = None if frames_per_token is None else torch.as_tensor(np.asarray(frames_per_token, dtype=np.int64)[None])
         feats, fpt = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), fpt)
-        return feats.numpy() * self.std + self.mean, fpt.numpy()
+        feats = feats.numpy() * self.std + self.mean
+        if restore and self.spread is not None:
+            feats = restore_spread(feats, self.spread)
+        return feats, fpt.numpy()
