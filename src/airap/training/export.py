@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..catalog import OWN_MODEL_SPEAKERS
+from ..errors import SetupError
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -82,6 +83,8 @@ def add_spread(path: Path, utterances: Iterator[dict]) -> np.ndarray:
     from ..acoustic.tacotron.spread import SPREAD_UTTERANCES, measure_spread
 
     net = TacotronModel(path, kind="fastspeech")
+    if net.kind != "fastspeech":
+        raise SetupError(f"{path} holds {net.kind} weights; the spread is measured for FastSpeech-lite ones")
     ratio = measure_spread(lambda ids, speaker, fpt: net.infer_durations(ids, speaker, fpt, restore=False)[0],
                            itertools.islice(utterances, SPREAD_UTTERANCES))
     state = torch.load(path, map_location="cpu", weights_only=False)
@@ -120,4 +123,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from ..errors import AirapError
+
+    try:
+        main()
+    except AirapError as e:  # a missing or damaged file: one line, no traceback
+        raise SystemExit(f"airap.training.export: error: {e}") from None
