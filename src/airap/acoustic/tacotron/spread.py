@@ -7,7 +7,7 @@ the teacher's within-line spread is 1.05x the student's on c1 and rises to 1.8x 
 carries its own ratio per coefficient (measured once, at export); at inference a line's deviations
 from its own mean are scaled by it and the level of every frame is kept.
 
-Dev screen (session 37, 32 EN + 16 ZH lyric lines of the dev sets, 18 characters, a scratch run of
+Dev screen (session 37, 24 EN + 16 ZH lyric lines of the dev sets, 18 characters, a scratch run of
 benchmarks/student.py's ``measure``): DNSMOS P.808 3.47 -> 3.77 (the teacher 4.05), speaker
 similarity to the teacher 0.774 -> 0.809, WER 10.7 -> 9.8 %, CER 14.6 -> 15.3 % (one character);
 half the correction (the ratio to the power 0.75) or a fixed cepstral lift (x1.2 from c2) gave less
