@@ -59,6 +59,7 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
     (default: our synthesis without the refiner, under the name "student")."""
     from airap import catalog
     from airap.acoustic.tacotron.checkpoint import TacotronModel
+    from airap.acoustic.tacotron.spread import restore_spread
     from airap.acoustic.tokens import line_tokens, load_vocab
     from airap.evaluate import _norm_en, _norm_zh, error_rate, transcribe
     from airap.text import analyze_line
@@ -81,10 +82,11 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
         voice = speaks[lang][i % len(speaks[lang])]
         ids, _ = line_tokens(line, vocab)
         read = teacher.teacher_read(line, voice)
-        feats, _ = net.infer_durations(ids, net.speaker(voice))
+        predicted, _ = net.infer_durations(ids, net.speaker(voice), restore=False)  # the model runs once
+        feats = restore_spread(predicted, net.spread) if flat else predicted
         pair = {"teacher": read.audio, **{name: vocode(feats) for name, vocode in vocoders.items()}}
         if flat:
-            pair["student_flat"] = fast_synthesize(net.infer_durations(ids, net.speaker(voice), restore=False)[0])
+            pair["student_flat"] = fast_synthesize(predicted)
         norm = _norm_en if lang == "en" else _norm_zh
         row = {"text": text, "voice": voice}
         for name, y in pair.items():
