@@ -8,8 +8,9 @@ Mandarin). Prints JSON.
 
     .venv/bin/python benchmarks/student.py --student RUN_EXPORT/fastspeech.pt [--n 200] [--rapped] [--heldout corpus/heldout.txt]
 
-Weights that carry their envelope spread (``acoustic/tacotron/spread.py``) are also measured without
-it, in the same run (``student_flat``, ``*_flat``).
+Weights that carry their spread of envelope and pitch (``acoustic/tacotron/spread.py``) are also
+measured with the envelope's alone (``student_envelope``, ``*_envelope``: what shipped before the
+pitch's was restored) and, read only, with neither (``student_flat``), in the same run.
 
 ``--rapped`` also raps the lines through the whole render path (songs of 8 lines, 92 BPM), with
 Kokoro and with each student, the issue's "rapped intelligibility" comparison.
@@ -68,8 +69,8 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
 
     vocoders = vocoders or {"student": fast_synthesize}
     net = TacotronModel(weights, kind="fastspeech")
-    flat = net.spread is not None  # weights with the envelope's spread restored: also measured without it
-    systems = ("teacher", *vocoders, *(["student_flat"] if flat else []))
+    restored = net.spread is not None  # also measured with the envelope's spread alone and with none
+    systems = ("teacher", *vocoders, *(["student_envelope", "student_flat"] if restored else []))
     vocab = load_vocab()
     speaks = {lang: [v for v in net.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
     scores = {s: {lang: {"ref": [], "hyp": []} for lang in ("en", "zh")} for s in systems}
@@ -83,9 +84,10 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
         ids, _ = line_tokens(line, vocab)
         read = teacher.teacher_read(line, voice)
         predicted, _ = net.infer_durations(ids, net.speaker(voice), restore=False)  # the model runs once
-        feats = restore_spread(predicted, net.spread) if flat else predicted
+        feats = restore_spread(predicted, net.spread) if restored else predicted
         pair = {"teacher": read.audio, **{name: vocode(feats) for name, vocode in vocoders.items()}}
-        if flat:
+        if restored:
+            pair["student_envelope"] = fast_synthesize(restore_spread(predicted, envelope_only(net.spread)))
             pair["student_flat"] = fast_synthesize(predicted)
         norm = _norm_en if lang == "en" else _norm_zh
         row = {"text": text, "voice": voice}
@@ -100,7 +102,7 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
             sims[name].append(float(np.dot(_embed(encoder, pair[name], 24000), heard_teacher)))
         if i % 20 == 0:
             examples.append(row)
-    out = {"weights": str(weights), "voices": len(net.voices), "spread_restored": flat,
+    out = {"weights": str(weights), "voices": len(net.voices), "spread_restored": restored,
            "lines": len(next(iter(sims.values())))}
     for name in systems:
         en, zh = scores[name]["en"], scores[name]["zh"]
@@ -117,29 +119,39 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
     return out
 
 
-def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int = 8, restore: bool = True) -> dict:
+def envelope_only(spread):
+    """A model's spread with the pitch's left out (the envelope's alone, as shipped in session 37)."""
+    from dataclasses import replace
+
+    return replace(spread, pitch=1.0)
+
+
+def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int = 8) -> dict:
     """The same lines rapped through the whole render path (92 BPM, boom-bap, the default flow), in
     songs of ``lines_per_song`` lines, each song by one character the student knows, by the teacher
-    engine and by the student: Whisper-base WER / CER of each line's span of the vocal stem.
-    ``restore=False``: the student without its envelope spread restored (spread.py)."""
+    engine and by the student: Whisper-base WER / CER of each line's span of the vocal stem. Weights
+    that carry their spread are also rapped with the envelope's alone ("student_envelope")."""
     from airap import catalog
     from airap.acoustic.tacotron.engine import FastSpeechEngine
     from airap.evaluate import score_lines
     from airap.render import Renderer, RenderRequest
 
     engine = FastSpeechEngine(weights=weights)
-    if not restore:
-        engine.net.spread = None
     student = Renderer(engine, threads=2)
+    spreads = {"student": engine.net.spread}
+    if engine.net.spread is not None:
+        spreads["student_envelope"] = envelope_only(engine.net.spread)
     speaks = {lang: [v for v in student.voices if lang in catalog.entry(v).languages] for lang in ("en", "zh")}
-    totals = {name: {lang: [0.0, 0] for lang in ("en", "zh")} for name in ("teacher", "student")}
+    totals = {name: {lang: [0.0, 0] for lang in ("en", "zh")} for name in ("teacher", *spreads)}
     for lang in ("en", "zh"):
         lines = [t for ln, t in picked if ln == lang]
         for k in range(0, len(lines), lines_per_song):
             song, voice = lines[k:k + lines_per_song], speaks[lang][(k // lines_per_song) % len(speaks[lang])]
-            for name, renderer in (("teacher", teacher_renderer), ("student", student)):
-                track = renderer.render(RenderRequest(lyrics="\n".join(song), voice=voice, bpm=92, beat="boom-bap",
-                                                      lang=lang)).track
+            request = RenderRequest(lyrics="\n".join(song), voice=voice, bpm=92, beat="boom-bap", lang=lang)
+            for name in totals:
+                if name in spreads:
+                    engine.net.spread = spreads[name]  # no out folder: no take is kept, each sings anew
+                track = (teacher_renderer if name == "teacher" else student).render(request).track
                 score = score_lines(track.vocals.mean(axis=1), track.sample_rate,
                                     [(ln.text, ln.start, ln.end) for ln in track.lines])
                 for row in score["lines"]:  # error rates weighted by the line's length in words/characters
@@ -148,8 +160,10 @@ def measure_rapped(weights: Path, picked, teacher_renderer, lines_per_song: int 
                     totals[name][lang][1] += size
     out = {name: {("wer_en" if lang == "en" else "cer_zh"): round(e / max(n, 1), 4) for lang, (e, n) in t.items()}
            for name, t in totals.items()}
-    out["ratio_en"] = round(out["student"]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
-    out["ratio_zh"] = round(out["student"]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
+    for name in spreads:
+        suffix = "" if name == "student" else "_" + name.removeprefix("student_")
+        out["ratio_en" + suffix] = round(out[name]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
+        out["ratio_zh" + suffix] = round(out[name]["cer_zh"] / max(out["teacher"]["cer_zh"], 1e-3), 2)
     return out
 
 
@@ -198,9 +212,6 @@ def main() -> None:
         kokoro.voices = kokoro.voices + tuple(catalog.MODEL_SPEAKERS)
         report["rapped"] = {"shipped": measure_rapped(default_weights("fastspeech"), picked, kokoro),
                             "candidate": measure_rapped(Path(a.student), picked, kokoro)}
-        for name, weights in (("shipped", default_weights("fastspeech")), ("candidate", Path(a.student))):
-            if report[name]["spread_restored"]:
-                report["rapped"][f"{name}_flat"] = measure_rapped(weights, picked, kokoro, restore=False)
         if a.refiner:
             import airap.acoustic.tacotron.engine as own
 

@@ -112,14 +112,15 @@ def test_tiny_fastspeech_training_loss_falls_and_durations_are_exact(tiny_corpus
     feats, frames = model.infer(torch.tensor([u["ids"]]), torch.tensor([u["speaker"]]), planned)
     assert feats.shape[0] == 3 * len(u["ids"]) and frames.tolist() == planned[0].tolist()
 
-    # exported: the envelope's spread measured on the corpus, stored with the weights, the manifest still true
+    # exported: the spread of envelope and pitch measured on the corpus, stored with the weights, the manifest still true
     from airap.acoustic.tacotron.checkpoint import TacotronModel
     from airap.training.export import export
     from airap.waveform.world import N_MGC
 
     path = export(tmp_path / "fast" / "last.pt", tiny_corpus, out_dir=tmp_path / "export")
     net = TacotronModel(path, kind="fastspeech")  # checks the file against its manifest
-    assert net.spread is not None and len(net.spread) == N_MGC and net.spread[0] == 1.0
+    assert net.spread is not None and len(net.spread.envelope) == N_MGC and net.spread.envelope[0] == 1.0
+    assert net.spread.pitch > 0
     restored, _ = net.infer_durations(list(u["ids"]), int(u["speaker"]), planned[0].numpy())
     flat, _ = net.infer_durations(list(u["ids"]), int(u["speaker"]), planned[0].numpy(), restore=False)
     assert restored.shape == flat.shape and not np.allclose(restored, flat)

@@ -3,9 +3,9 @@ steps, metrics). Commit a new version only when it measures better than the one 
 
     python -m airap.training.export RUN/last.pt --corpus corpus --metrics metrics.json
 
-A FastSpeech-lite export also measures the envelope spread its features lack against the teacher's
-(``acoustic/tacotron/spread.py``) on the corpus, and stores it with the weights. Weights whose corpus
-is not at hand get it from fresh teacher reads in their own voices:
+A FastSpeech-lite export also measures the spread of envelope and pitch its features lack against
+the teacher's (``acoustic/tacotron/spread.py``) on the corpus, and stores it with the weights.
+Weights whose corpus is not at hand get it from fresh teacher reads in their own voices:
 
     python -m airap.training.export --spread-only src/airap/models/fastspeech.pt
 """
@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..acoustic.tacotron.spread import SPREAD_UTTERANCES, Spread, measure_spread
 from ..catalog import OWN_MODEL_SPEAKERS
 from ..errors import SetupError
 
@@ -76,26 +78,25 @@ def teacher_utterances(voices: list[str]) -> Iterator[dict]:
             yield utt
 
 
-def add_spread(path: Path, utterances: Iterator[dict]) -> np.ndarray:
-    """Measure a FastSpeech-lite file's envelope spread against the teacher's on ``utterances`` (the
-    first SPREAD_UTTERANCES) and store it in the file and its manifest."""
+def add_spread(path: Path, utterances: Iterator[dict]) -> Spread:
+    """Measure a FastSpeech-lite file's spread of envelope and pitch against the teacher's on
+    ``utterances`` (the first SPREAD_UTTERANCES) and store it in the file and its manifest."""
     from ..acoustic.tacotron.checkpoint import TacotronModel
-    from ..acoustic.tacotron.spread import SPREAD_UTTERANCES, measure_spread
 
     net = TacotronModel(path, kind="fastspeech")
     if net.kind != "fastspeech":
         raise SetupError(f"{path} holds {net.kind} weights; the spread is measured for FastSpeech-lite ones")
-    ratio = measure_spread(lambda ids, speaker, fpt: net.infer_durations(ids, speaker, fpt, restore=False)[0],
+    spread = measure_spread(lambda ids, speaker, fpt: net.infer_durations(ids, speaker, fpt, restore=False)[0],
                            itertools.islice(utterances, SPREAD_UTTERANCES))
     state = torch.load(path, map_location="cpu", weights_only=False)
-    state["spread"] = [round(float(r), 4) for r in ratio]
+    state.update(spread.to_state())
     torch.save(state, path)
     manifest_path = path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"file": path.name}
-    manifest.update(sha256=_sha256(path), bytes=path.stat().st_size, spread=state["spread"],
+    manifest.update(sha256=_sha256(path), bytes=path.stat().st_size, **spread.to_state(),
                     spread_measured_on=f"{SPREAD_UTTERANCES} teacher utterances at the teacher's durations")
     manifest_path.write_text(json.dumps(manifest, indent=1))
-    return ratio
+    return spread
 
 
 def _sha256(path: Path) -> str:
@@ -103,20 +104,22 @@ def _sha256(path: Path) -> str:
 
 
 def main():
+    warnings.filterwarnings("ignore")  # the text front-end's libraries warn on import (jieba: pkg_resources)
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint", help="RUN/last.pt to export, or with --spread-only an exported fastspeech.pt")
     ap.add_argument("--corpus", default=None)
     ap.add_argument("--metrics", default=None, help="a JSON file of measured metrics to record")
     ap.add_argument("--spread-only", action="store_true",
-                    help="measure an exported FastSpeech-lite file's envelope spread (on --corpus, else on fresh "
-                         "teacher reads in its voices) and store it in the file")
+                    help="measure an exported FastSpeech-lite file's spread of envelope and pitch (on --corpus, "
+                         "else on fresh teacher reads in its voices) and store it in the file")
     a = ap.parse_args()
     if a.spread_only:
         from ..acoustic.tacotron.checkpoint import TacotronModel
 
         path = Path(a.checkpoint)
         source = corpus_utterances(Path(a.corpus)) if a.corpus else teacher_utterances(TacotronModel(path, kind="fastspeech").voices)
-        print(np.round(add_spread(path, source), 2))
+        spread = add_spread(path, source)
+        print(f"envelope {np.round(spread.envelope, 2)}\npitch {spread.pitch:.3f}")
         return
     metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else None
     print(export(Path(a.checkpoint), Path(a.corpus) if a.corpus else None, metrics))

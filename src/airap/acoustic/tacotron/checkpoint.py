@@ -11,7 +11,7 @@ import numpy as np
 from ...catalog import OWN_MODEL_SPEAKERS
 from ...errors import NotFoundError, SetupError
 from ...weights import RESTORE, check_weights
-from .spread import restore_spread
+from .spread import Spread, restore_spread
 
 
 def default_weights(kind: str = "tacotron") -> Path:
@@ -52,8 +52,8 @@ class TacotronModel:
         self.mean = np.asarray(state["mean"], np.float32)
         self.std = np.asarray(state["std"], np.float32)
         self.voices: list[str] = list(state.get("voices") or OWN_MODEL_SPEAKERS)
-        # the teacher's envelope spread over the model's, per coefficient (spread.py), measured at export
-        self.spread: np.ndarray | None = np.asarray(state["spread"], np.float32) if state.get("spread") is not None else None
+        # the teacher's spread of envelope and pitch over the model's (spread.py), measured at export
+        self.spread: Spread | None = Spread.from_state(state)
         self.torch = torch
 
     def speaker(self, voice: str) -> int:
@@ -71,7 +71,7 @@ class TacotronModel:
     def infer_durations(self, ids: list[int], speaker: int, frames_per_token: np.ndarray | None = None,
                         restore: bool = True):
         """Non-autoregressive model: -> (features [frames, dim], feature frames per token). ``restore``:
-        the envelope's spread restored when the weights carry its ratio (spread.py)."""
+        the spread of envelope and pitch restored when the weights carry its ratios (spread.py)."""
         torch = self.torch
         fpt = None if frames_per_token is None else torch.as_tensor(np.asarray(frames_per_token, dtype=np.int64)[None])
         feats, fpt = self.model.infer(torch.tensor([ids]), torch.tensor([speaker]), fpt)

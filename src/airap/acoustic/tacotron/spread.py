@@ -1,60 +1,96 @@
-"""The spread of the predicted envelope restored (global variance, Toda & Tokuda 2007).
+"""The spread of the predicted features restored (global variance, Toda & Tokuda 2007).
 
-A model trained on squared error predicts the mean of what it has seen, so its mel-cepstra vary less
-within a line than the teacher's: formants are blurred and the voice sounds muffled and less like
-itself. Measured on the cast corpus at the teacher's own durations (FastSpeech-lite, 1,600 steps),
-the teacher's within-line spread is 1.05x the student's on c1 and rises to 1.8x on c39. Each model
-carries its own ratio per coefficient (measured once, at export); at inference a line's deviations
-from its own mean are scaled by it and the level of every frame is kept.
+A model trained on squared error predicts the mean of what it has seen, so its features vary less
+within a line than the teacher's. The envelope: measured on the cast corpus at the teacher's own
+durations (FastSpeech-lite, 1,600 steps), the teacher's within-line spread of the mel-cepstrum is
+1.05x the student's on c1 and rises to 1.8x on c39, formants blurred and the voice muffled and less
+like itself. The pitch: the teacher's log F0 varies 1.14x the student's (cast student, 2,600 steps),
+a flatter reading whose Mandarin tones are heard as other tones. Each model carries its own ratios
+(measured once, at export); at inference a line's deviations from its own mean are scaled by them,
+every frame keeping its envelope power and the line its mean pitch.
 
-Dev screen (session 37, 24 EN + 16 ZH lyric lines of the dev sets, 18 characters, a scratch run of
-benchmarks/student.py's ``measure``): DNSMOS P.808 3.47 -> 3.77 (the teacher 4.05), speaker
-similarity to the teacher 0.774 -> 0.809, WER 10.7 -> 9.8 %, CER 14.6 -> 15.3 % (one character);
-half the correction (the ratio to the power 0.75) or a fixed cepstral lift (x1.2 from c2) gave less
-on every count.
+Dev screen (sessions 37, 38: 24 EN + 16 ZH lyric lines of the dev sets, 18 characters, a scratch
+run of benchmarks/student.py's ``measure``), the envelope: DNSMOS P.808 3.47 -> 3.77 (the teacher
+4.05), speaker similarity to the teacher 0.774 -> 0.809, WER 10.7 -> 9.8 %, CER 14.6 -> 15.3 % (one
+character); half the correction (the ratio to the power 0.75) or a fixed cepstral lift (x1.2 from
+c2) gave less on every count. The pitch on top: CER 13.9 -> 11.7 %, WER 8.1 -> 7.3 %, P.808 3.72 ->
+3.74; a fixed x1.3 instead gave CER 10.2 % but WER 8.6 %; the aperiodicity's spread (x1.1-1.2)
+made both worse and is not restored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...waveform.world import BAP_COLUMN, MGC_COLUMN, envelope_log_power
 
-SPREAD_UTTERANCES = 400  # corpus utterances measured at export (a median over them per coefficient)
+SPREAD_UTTERANCES = 400  # corpus utterances measured at export (a median over them per ratio)
+MIN_VOICED_FRAMES = 10  # an utterance with fewer voiced frames says nothing about its pitch's spread
+LOG_F0, VOICED = 0, 1  # the feature columns of the (interpolated) log F0 and the voicing flag
 
 
-def restore_spread(feats: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class Spread:
+    """The teacher's within-line spread over the model's: ``envelope`` one ratio per mel-cepstral
+    coefficient (c0, the level, always 1), ``pitch`` one for the log F0 of voiced frames."""
+
+    envelope: np.ndarray
+    pitch: float = 1.0
+
+    @classmethod
+    def from_state(cls, state: dict) -> Spread | None:
+        """The ratios stored with a model's weights (None: weights exported without them)."""
+        if state.get("spread") is None:
+            return None
+        return cls(np.asarray(state["spread"], np.float32), float(state.get("pitch_spread", 1.0)))
+
+    def to_state(self) -> dict:
+        return {"spread": [round(float(r), 4) for r in self.envelope], "pitch_spread": round(float(self.pitch), 4)}
+
+
+def restore_spread(feats: np.ndarray, spread: Spread) -> np.ndarray:
     """[frames, FEATURE_DIM] WORLD features -> the same with each mel-cepstral coefficient's deviation
-    from the line's mean scaled by ``ratio`` (one per coefficient; c0, the level, is then set so that
-    every frame's envelope keeps its power)."""
+    from the line's mean scaled by its ratio (c0 then set so that every frame's envelope keeps its
+    power) and the log F0's deviation from the mean of the voiced frames scaled by the pitch ratio."""
     feats = np.asarray(feats, dtype=np.float32)
     if len(feats) < 2:
         return feats
     out = feats.copy()
     mgc = out[:, MGC_COLUMN + 1:BAP_COLUMN]
     mean = mgc.mean(axis=0, keepdims=True)
-    out[:, MGC_COLUMN + 1:BAP_COLUMN] = mean + (mgc - mean) * np.asarray(ratio, np.float32)[1:]
+    out[:, MGC_COLUMN + 1:BAP_COLUMN] = mean + (mgc - mean) * np.asarray(spread.envelope, np.float32)[1:]
     out[:, MGC_COLUMN] += (envelope_log_power(feats) - envelope_log_power(out)).astype(np.float32)
+    voiced = out[:, VOICED] > 0.5
+    if voiced.sum() > 1 and spread.pitch != 1.0:
+        centre = out[voiced, LOG_F0].mean()
+        out[:, LOG_F0] = centre + (out[:, LOG_F0] - centre) * np.float32(spread.pitch)
     return out
 
 
-def measure_spread(predict, utterances: Iterable[dict]) -> np.ndarray:
-    """Per mel-cepstral coefficient, the median over ``utterances`` (corpus items: ids, frames, speaker,
-    feats) of the teacher's within-line standard deviation over the model's, the model reading each at
-    the teacher's durations. ``predict(ids, speaker, frames_per_feature_token)`` -> features without
-    the correction. c0 is left as predicted (ratio 1)."""
-    ratios = []
+def measure_spread(predict, utterances: Iterable[dict]) -> Spread:
+    """The median over ``utterances`` (corpus items: ids, frames, speaker, feats) of the teacher's
+    within-line standard deviation over the model's, the model reading each at the teacher's
+    durations: per mel-cepstral coefficient (c0 left as predicted, ratio 1) and for the log F0 over
+    the frames the teacher voices. ``predict(ids, speaker, frames_per_feature_token)`` -> features
+    without the correction."""
+    envelope, pitch = [], []
     for utt in utterances:
         pred = predict(list(map(int, utt["ids"])), int(utt["speaker"]), 2 * np.asarray(utt["frames"], np.int64))
         n = min(len(pred), len(utt["feats"]))
         if n < 2:
             continue
-        teacher = np.asarray(utt["feats"][:n, MGC_COLUMN:BAP_COLUMN], np.float64)
-        ratios.append(teacher.std(axis=0) / np.maximum(pred[:n, MGC_COLUMN:BAP_COLUMN].std(axis=0), 1e-6))
-    if not ratios:
+        teacher = np.asarray(utt["feats"][:n], np.float64)
+        model = np.asarray(pred[:n], np.float64)
+        envelope.append(teacher[:, MGC_COLUMN:BAP_COLUMN].std(axis=0)
+                        / np.maximum(model[:, MGC_COLUMN:BAP_COLUMN].std(axis=0), 1e-6))
+        voiced = teacher[:, VOICED] > 0.5
+        if voiced.sum() >= MIN_VOICED_FRAMES:
+            pitch.append(teacher[voiced, LOG_F0].std() / max(model[voiced, LOG_F0].std(), 1e-6))
+    if not envelope:
         raise ValueError("no utterance to measure the spread on")
-    ratio = np.median(np.array(ratios), axis=0)
+    ratio = np.median(np.array(envelope), axis=0)
     ratio[0] = 1.0
-    return ratio.astype(np.float32)
+    return Spread(ratio.astype(np.float32), float(np.median(pitch)) if pitch else 1.0)
