@@ -13,6 +13,7 @@ FFT_SIZE = 1024
 N_MGC = 40
 N_BAP = 3  # WORLD's coded aperiodicity bands at 24 kHz
 FEATURE_DIM = 2 + N_MGC + N_BAP  # [log f0 (interpolated), voiced, mgc..., bap...]
+LOG_F0_COLUMN, VOICED_COLUMN = 0, 1
 MGC_COLUMN, BAP_COLUMN = 2, 2 + N_MGC  # where the mel-cepstrum (c0 first) and the coded aperiodicity start
 
 

@@ -28,11 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...waveform.world import BAP_COLUMN, MGC_COLUMN, envelope_log_power
+from ...waveform.world import BAP_COLUMN, LOG_F0_COLUMN, MGC_COLUMN, VOICED_COLUMN, envelope_log_power
 
 SPREAD_UTTERANCES = 400  # corpus utterances measured at export (a median over them per ratio)
 MIN_VOICED_FRAMES = 10  # an utterance with fewer voiced frames says nothing about its pitch's spread
-LOG_F0, VOICED = 0, 1  # the feature columns of the (interpolated) log F0 and the voicing flag
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,10 @@ def restore_spread(feats: np.ndarray, spread: Spread) -> np.ndarray:
     mean = mgc.mean(axis=0, keepdims=True)
     out[:, MGC_COLUMN + 1:BAP_COLUMN] = mean + (mgc - mean) * np.asarray(spread.envelope, np.float32)[1:]
     out[:, MGC_COLUMN] += (envelope_log_power(feats) - envelope_log_power(out)).astype(np.float32)
-    voiced = out[:, VOICED] > 0.5
+    voiced = out[:, VOICED_COLUMN] > 0.5
     if voiced.sum() > 1 and spread.pitch != 1.0:
-        centre = out[voiced, LOG_F0].mean()
-        out[:, LOG_F0] = centre + (out[:, LOG_F0] - centre) * np.float32(spread.pitch)
+        centre = out[voiced, LOG_F0_COLUMN].mean()
+        out[:, LOG_F0_COLUMN] = centre + (out[:, LOG_F0_COLUMN] - centre) * np.float32(spread.pitch)
     return out
 
 
@@ -89,9 +88,9 @@ def measure_spread(predict, utterances: Iterable[dict]) -> Spread:
         model = np.asarray(pred[:n], np.float64)
         envelope.append(teacher[:, MGC_COLUMN:BAP_COLUMN].std(axis=0)
                         / np.maximum(model[:, MGC_COLUMN:BAP_COLUMN].std(axis=0), 1e-6))
-        voiced = teacher[:, VOICED] > 0.5
+        voiced = teacher[:, VOICED_COLUMN] > 0.5
         if voiced.sum() >= MIN_VOICED_FRAMES:
-            pitch.append(teacher[voiced, LOG_F0].std() / max(model[voiced, LOG_F0].std(), 1e-6))
+            pitch.append(teacher[voiced, LOG_F0_COLUMN].std() / max(model[voiced, LOG_F0_COLUMN].std(), 1e-6))
     if not envelope:
         raise ValueError("no utterance to measure the spread on")
     ratio = np.median(np.array(envelope), axis=0)
