@@ -50,7 +50,7 @@ def export(checkpoint: Path, corpus: Path | None = None, metrics: dict | None = 
                 "final_losses": history[-1] if history else None, "metrics": metrics or {}}
     path.with_suffix(".json").write_text(json.dumps(manifest, indent=1))
     if kind == "fastspeech" and corpus is not None:
-        add_spread(path, corpus_utterances(corpus))
+        add_spread(path, corpus)
     return path
 
 
@@ -78,22 +78,25 @@ def teacher_utterances(voices: list[str]) -> Iterator[dict]:
             yield utt
 
 
-def add_spread(path: Path, utterances: Iterator[dict]) -> Spread:
-    """Measure a FastSpeech-lite file's spread of envelope and pitch against the teacher's on
-    ``utterances`` (the first SPREAD_UTTERANCES) and store it in the file and its manifest."""
+def add_spread(path: Path, corpus: Path | None = None) -> Spread:
+    """Measure a FastSpeech-lite file's spread of envelope and pitch against the teacher's on the first
+    SPREAD_UTTERANCES of ``corpus`` (None: fresh teacher reads in the file's own voices) and store it
+    in the file and its manifest."""
     from ..acoustic.tacotron.checkpoint import TacotronModel
 
     net = TacotronModel(path, kind="fastspeech")
     if net.kind != "fastspeech":
         raise SetupError(f"{path} holds {net.kind} weights; the spread is measured for FastSpeech-lite ones")
+    utterances = corpus_utterances(corpus) if corpus is not None else teacher_utterances(net.voices)
     spread = measure_spread(lambda ids, speaker, fpt: net.infer_durations(ids, speaker, fpt, restore=False)[0],
-                           itertools.islice(utterances, SPREAD_UTTERANCES))
+                            itertools.islice(utterances, SPREAD_UTTERANCES))
+    table = spread.to_state()
     state = torch.load(path, map_location="cpu", weights_only=False)
-    state.update(spread.to_state())
+    state.update(table)
     torch.save(state, path)
     manifest_path = path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"file": path.name}
-    manifest.update(sha256=_sha256(path), bytes=path.stat().st_size, **spread.to_state(),
+    manifest.update(sha256=_sha256(path), bytes=path.stat().st_size, **table,
                     spread_measured_on=f"{SPREAD_UTTERANCES} teacher utterances at the teacher's durations")
     manifest_path.write_text(json.dumps(manifest, indent=1))
     return spread
@@ -114,11 +117,7 @@ def main():
                          "else on fresh teacher reads in its voices) and store it in the file")
     a = ap.parse_args()
     if a.spread_only:
-        from ..acoustic.tacotron.checkpoint import TacotronModel
-
-        path = Path(a.checkpoint)
-        source = corpus_utterances(Path(a.corpus)) if a.corpus else teacher_utterances(TacotronModel(path, kind="fastspeech").voices)
-        spread = add_spread(path, source)
+        spread = add_spread(Path(a.checkpoint), Path(a.corpus) if a.corpus else None)
         print(f"envelope {np.round(spread.envelope, 2)}\npitch {spread.pitch:.3f}")
         return
     metrics = json.loads(Path(a.metrics).read_text()) if a.metrics else None
