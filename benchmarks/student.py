@@ -116,9 +116,8 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
            "lines": len(next(iter(sims.values())))}
     for name in systems:
         en, zh = scores[name]["en"], scores[name]["zh"]
-        joined = np.concatenate([np.concatenate([y, np.zeros(6000, np.float32)]) for y in audio[name]])
         out[name] = {"wer_en": round(error_rate(en["ref"], en["hyp"]), 4), "cer_zh": round(error_rate(zh["ref"], zh["hyp"]), 4),
-                     **{k: v for k, v in _dnsmos(joined, 24000).items() if k in ("sig", "p808")}}
+                     **{k: v for k, v in _dnsmos(join_lines(audio[name]), 24000).items() if k in ("sig", "p808")}}
     for name in systems[1:]:
         suffix = "" if name == "student" else "_" + name.removeprefix("student_")
         out["ratio_en" + suffix] = round(out[name]["wer_en"] / max(out["teacher"]["wer_en"], 1e-3), 2)
@@ -128,6 +127,15 @@ def measure(weights: Path, picked, teacher, encoder, vocoders: dict | None = Non
     out["verse_similarity"] = verse_similarity(encoder, by_voice, systems)
     out["examples"] = examples
     return out
+
+
+LINE_GAP = 6000  # samples of silence (0.25 s at 24 kHz) between lines joined for DNSMOS and similarity
+
+
+def join_lines(pieces: list[np.ndarray]) -> np.ndarray:
+    """Lines of 24-kHz audio joined, each followed by LINE_GAP samples of silence."""
+    gap = np.zeros(LINE_GAP, np.float32)
+    return np.concatenate([np.concatenate([y, gap]) for y in pieces])
 
 
 def verse_similarity(encoder, by_voice: dict, systems: tuple[str, ...]) -> dict:
@@ -140,10 +148,8 @@ def verse_similarity(encoder, by_voice: dict, systems: tuple[str, ...]) -> dict:
     teacher's same lines."""
     from voices import _embed
 
-    gap = np.zeros(6000, np.float32)
-
     def joined(pieces: list[np.ndarray]) -> np.ndarray:
-        return _embed(encoder, np.concatenate([np.concatenate([y, gap]) for y in pieces]), 24000)
+        return _embed(encoder, join_lines(pieces), 24000)
 
     rows = {name: {"other_lines": [], "same_lines": []} for name in systems}
     seconds = []
